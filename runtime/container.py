@@ -1,0 +1,369 @@
+# The bytecode container: header, CRC and tables (docs/bytecode.md). Decoding runs on
+# the board, so it is MicroPython code that checks every length and count before use:
+# hostile bytes give LoadError, never an exception of another kind or a huge allocation.
+import struct
+
+from .addresses import AREAS
+from .crc import crc32
+from .opcodes import FORMAT_MAJOR, FORMAT_MINOR, K_CTUD, K_RTO, K_TON, T_BOOL, T_INT, T_REAL, T_TIME
+
+MAGIC = b"RUNG"
+HEADER_SIZE = 16
+SEC_META = 1
+SEC_VARS = 2
+SEC_BLOCKS = 3
+SEC_CODE = 4
+SEC_DEBUG = 5
+_REQUIRED = (SEC_META, SEC_VARS, SEC_BLOCKS, SEC_CODE)
+
+
+class LoadError(Exception):
+    """Bytecode that cannot be loaded; the message says why."""
+
+
+class Debug:
+    """Names and source positions; optional, used by the disassembler and supervisor."""
+
+    def __init__(self):
+        self.program = ""
+        self.source = ""
+        self.var_names = []
+        self.var_descriptions = []
+        self.block_names = []
+        self.rung_names = []
+        self.rung_comments = []
+        self.rung_lines = []
+        self.rung_texts = []
+
+
+class Image:
+    """A decoded container. vars: (type, flags, area, index, init); blocks: (kind, flags,
+    preset); rungs: (start, end) offsets of each rung's code in `data`."""
+
+    def __init__(self):
+        self.major = FORMAT_MAJOR
+        self.minor = FORMAT_MINOR
+        self.crc = 0
+        self.cycle_ms = 10
+        self.n_edges = 0
+        self.vars = []
+        self.blocks = []
+        self.rungs = []
+        self.data = b""
+        self.debug = None
+
+    def rung_code(self, i):
+        """The code bytes of rung i."""
+        start, end = self.rungs[i]
+        return self.data[start:end]
+
+
+# ---- decoding -----------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, data, pos, end):
+        self.data = data
+        self.pos = pos
+        self.end = end
+
+    def need(self, n, what):
+        if n < 0 or self.pos + n > self.end:
+            raise LoadError("truncated " + what + " at byte " + str(self.pos))
+
+    def u8(self, what):
+        self.need(1, what)
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def varint(self, what):
+        result = 0
+        shift = 0
+        while True:
+            b = self.u8(what)
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result
+            shift += 7
+            if shift > 28:
+                raise LoadError("varint too long in " + what + " at byte " + str(self.pos))
+
+    def svarint(self, what):
+        n = self.varint(what)
+        return (n >> 1) ^ -(n & 1)
+
+    def f32(self, what):
+        self.need(4, what)
+        v = struct.unpack_from("<f", self.data, self.pos)[0]
+        self.pos += 4
+        return v
+
+    def count(self, what, min_size):
+        n = self.varint(what + " count")
+        if n * min_size > self.end - self.pos:
+            raise LoadError(what + " count " + str(n) + " exceeds the section")
+        return n
+
+    def string(self, what):
+        n = self.varint(what)
+        self.need(n, what)
+        raw = self.data[self.pos : self.pos + n]
+        self.pos += n
+        try:
+            return str(raw, "utf-8")
+        except (UnicodeError, ValueError):
+            raise LoadError("invalid UTF-8 in " + what)
+
+
+def read_value(r, vtype, what):
+    """Read one initial value of type vtype."""
+    if vtype == T_BOOL:
+        b = r.u8(what)
+        if b > 1:
+            raise LoadError("bool value " + str(b) + " in " + what)
+        return b == 1
+    if vtype == T_REAL:
+        return r.f32(what)
+    v = r.svarint(what)
+    lo, hi = (-32768, 32767) if vtype == T_INT else (-0x80000000, 0x7FFFFFFF)
+    if not lo <= v <= hi:
+        raise LoadError("value " + str(v) + " out of range in " + what)
+    return v
+
+
+def decode(data):
+    """Check header, length and CRC, then decode the tables. Raises LoadError."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise LoadError("bytecode must be bytes")
+    if len(data) < HEADER_SIZE:
+        raise LoadError("file too short for a Rung header (" + str(len(data)) + " bytes)")
+    if data[0:4] != MAGIC:
+        raise LoadError("not Rung bytecode (bad magic)")
+    img = Image()
+    img.major = data[4]
+    img.minor = data[5]
+    if img.major != FORMAT_MAJOR:
+        raise LoadError(
+            "bytecode format " + str(img.major) + "." + str(img.minor)
+            + " is not supported (this runtime reads " + str(FORMAT_MAJOR) + ".x)"
+        )
+    length, crc = struct.unpack_from("<II", data, 8)
+    if length != len(data):
+        raise LoadError(
+            "length field says " + str(length) + " bytes, file has " + str(len(data))
+        )
+    actual = crc32(memoryview(data)[HEADER_SIZE:])
+    if actual != crc:
+        raise LoadError("CRC mismatch: bytecode is corrupted")
+    img.crc = crc
+    img.data = data
+    r = _Reader(data, HEADER_SIZE, len(data))
+    seen = []
+    while r.pos < r.end:
+        tag = r.u8("section tag")
+        size = r.varint("section length")
+        r.need(size, "section " + str(tag))
+        end = r.pos + size
+        s = _Reader(data, r.pos, end)
+        if tag in _REQUIRED or tag == SEC_DEBUG:
+            expected = len(seen)
+            if tag == SEC_DEBUG:
+                if len(seen) != 4:
+                    raise LoadError("debug section before the code section")
+            elif expected >= 4 or _REQUIRED[expected] != tag:
+                raise LoadError("section " + str(tag) + " out of order")
+            seen.append(tag)
+            if tag == SEC_META:
+                _meta(s, img)
+            elif tag == SEC_VARS:
+                _vars(s, img)
+            elif tag == SEC_BLOCKS:
+                _blocks(s, img)
+            elif tag == SEC_CODE:
+                _code(s, img)
+            else:
+                img.debug = _debug(s, img)
+            if s.pos != end:
+                raise LoadError("section " + str(tag) + " has " + str(end - s.pos) + " extra bytes")
+        elif tag < 0x80:
+            raise LoadError("unknown required section " + str(tag))
+        r.pos = end  # optional sections (tag >= 0x80) from newer minor versions are skipped
+    if len(seen) < 4:
+        raise LoadError("missing section " + str(_REQUIRED[len(seen)]))
+    return img
+
+
+def _meta(s, img):
+    img.cycle_ms = s.varint("cycle time")
+    if not 1 <= img.cycle_ms <= 60000:
+        raise LoadError("cycle time " + str(img.cycle_ms) + " ms out of range 1..60000")
+    img.n_edges = s.count("edge memory", 0)
+    if img.n_edges > 65535:
+        raise LoadError("too many edge memories")
+
+
+def _vars(s, img):
+    n = s.count("variable", 4)
+    for i in range(n):
+        what = "variable " + str(i)
+        vtype = s.u8(what)
+        if vtype > T_TIME:
+            raise LoadError(what + " has unknown type " + str(vtype))
+        flags = s.u8(what)
+        if flags > 15:
+            raise LoadError(what + " has unknown flags " + str(flags))
+        area = s.u8(what)
+        index = s.varint(what)
+        if area:
+            info = AREAS.get(area)
+            if info is None:
+                raise LoadError(what + " has unknown address area " + str(area))
+            if vtype not in info[4] or index > info[5]:
+                raise LoadError(what + " has an address that does not fit it")
+        img.vars.append((vtype, flags, area, index, read_value(s, vtype, what)))
+
+
+def _blocks(s, img):
+    n = s.count("block", 3)
+    for i in range(n):
+        what = "block " + str(i)
+        kind = s.u8(what)
+        if not K_TON <= kind <= K_CTUD:
+            raise LoadError(what + " has unknown kind " + str(kind))
+        flags = s.u8(what)
+        if flags > 1:
+            raise LoadError(what + " has unknown flags " + str(flags))
+        preset = s.svarint(what)
+        lo, hi = (0, 0x7FFFFFFF) if kind <= K_RTO else (-32768, 32767)
+        if not lo <= preset <= hi:
+            raise LoadError(what + " has preset " + str(preset) + " out of range")
+        img.blocks.append((kind, flags, preset))
+
+
+def _code(s, img):
+    n = s.count("rung", 1)
+    for i in range(n):
+        size = s.varint("rung " + str(i) + " length")
+        s.need(size, "rung " + str(i))
+        img.rungs.append((s.pos, s.pos + size))
+        s.pos += size
+
+
+def _debug(s, img):
+    d = Debug()
+    d.program = s.string("program name")
+    d.source = s.string("source file name")
+    for _ in range(len(img.vars)):
+        d.var_names.append(s.string("variable name"))
+        d.var_descriptions.append(s.string("variable description"))
+    for _ in range(len(img.blocks)):
+        d.block_names.append(s.string("block name"))
+    for _ in range(len(img.rungs)):
+        d.rung_names.append(s.string("rung name"))
+        d.rung_comments.append(s.string("rung comment"))
+        d.rung_lines.append(s.varint("rung line"))
+        d.rung_texts.append(s.string("rung text"))
+    return d
+
+
+# ---- encoding (used by the compiler; kept beside the decoder so both stay in step) ----
+
+
+def _uvar(out, n):
+    if n < 0:
+        raise ValueError("negative varint")
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return
+
+
+def encode_varint(out, n):
+    """Append an unsigned LEB128 varint to bytearray out."""
+    _uvar(out, n)
+
+
+def encode_svarint(out, n):
+    """Append a zigzag-encoded signed varint (32-bit range) to bytearray out."""
+    _uvar(out, ((n << 1) ^ (n >> 31)) & 0xFFFFFFFF)
+
+
+def _string(out, text):
+    raw = text.encode("utf-8")
+    _uvar(out, len(raw))
+    out.extend(raw)
+
+
+def _value(out, vtype, value):
+    if vtype == T_BOOL:
+        out.append(1 if value else 0)
+    elif vtype == T_REAL:
+        out.extend(struct.pack("<f", value))
+    else:
+        encode_svarint(out, int(value))
+
+
+def _section(out, tag, payload):
+    out.append(tag)
+    _uvar(out, len(payload))
+    out.extend(payload)
+
+
+def encode(img):
+    """Serialise an Image (rung code given in img.rung_bytes, a list of bytes)."""
+    body = bytearray()
+    p = bytearray()
+    _uvar(p, img.cycle_ms)
+    _uvar(p, img.n_edges)
+    _section(body, SEC_META, p)
+    p = bytearray()
+    _uvar(p, len(img.vars))
+    for vtype, flags, area, index, init in img.vars:
+        p.append(vtype)
+        p.append(flags)
+        p.append(area)
+        _uvar(p, index)
+        _value(p, vtype, init)
+    _section(body, SEC_VARS, p)
+    p = bytearray()
+    _uvar(p, len(img.blocks))
+    for kind, flags, preset in img.blocks:
+        p.append(kind)
+        p.append(flags)
+        encode_svarint(p, preset)
+    _section(body, SEC_BLOCKS, p)
+    p = bytearray()
+    _uvar(p, len(img.rung_bytes))
+    for code in img.rung_bytes:
+        _uvar(p, len(code))
+        p.extend(code)
+    _section(body, SEC_CODE, p)
+    d = img.debug
+    if d is not None:
+        p = bytearray()
+        _string(p, d.program)
+        _string(p, d.source)
+        for name, desc in zip(d.var_names, d.var_descriptions):
+            _string(p, name)
+            _string(p, desc)
+        for name in d.block_names:
+            _string(p, name)
+        for name, comment, line, text in zip(
+            d.rung_names, d.rung_comments, d.rung_lines, d.rung_texts
+        ):
+            _string(p, name)
+            _string(p, comment)
+            _uvar(p, line)
+            _string(p, text)
+        _section(body, SEC_DEBUG, p)
+    header = bytearray(MAGIC)
+    header.append(FORMAT_MAJOR)
+    header.append(FORMAT_MINOR)
+    header.extend(b"\0\0")
+    header.extend(struct.pack("<II", HEADER_SIZE + len(body), crc32(body)))
+    return bytes(header + body)
