@@ -1,0 +1,26 @@
+"""The distribution installs one package, `rung`, and nothing generic at the top level."""
+
+import os
+import subprocess
+import sys
+import zipfile
+
+from conftest import ROOT
+
+
+def test_wheel_holds_only_the_rung_package(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), ROOT],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = [p for p in os.listdir(tmp_path) if p.endswith(".whl")]
+    names = zipfile.ZipFile(tmp_path / wheel).namelist()
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"rung"}
+    for sub in ("compiler", "runtime", "emulator"):
+        assert f"rung/{sub}/__init__.py" in names
+    assert "rung/runtime/opcodes.py" in names
+    assert any(n.startswith("rung/compiler/") and n.endswith(".lark") for n in names) or not any(
+        f.endswith(".lark") for f in os.listdir(os.path.join(ROOT, "compiler"))
+    )
