@@ -5,7 +5,17 @@ import struct
 
 from .addresses import AREAS
 from .crc import crc32
-from .opcodes import FORMAT_MAJOR, FORMAT_MINOR, K_CTUD, K_RTO, K_TON, T_BOOL, T_INT, T_REAL, T_TIME
+from .opcodes import (
+    FORMAT_MAJOR,
+    FORMAT_MINOR,
+    K_CTUD,
+    K_RTO,
+    K_TON,
+    T_BOOL,
+    T_INT,
+    T_REAL,
+    T_TIME,
+)
 
 MAGIC = b"RUNG"
 HEADER_SIZE = 16
@@ -145,14 +155,17 @@ def decode(data):
     img.minor = data[5]
     if img.major != FORMAT_MAJOR:
         raise LoadError(
-            "bytecode format " + str(img.major) + "." + str(img.minor)
-            + " is not supported (this runtime reads " + str(FORMAT_MAJOR) + ".x)"
+            "bytecode format "
+            + str(img.major)
+            + "."
+            + str(img.minor)
+            + " is not supported (this runtime reads "
+            + str(FORMAT_MAJOR)
+            + ".x)"
         )
     length, crc = struct.unpack_from("<II", data, 8)
     if length != len(data):
-        raise LoadError(
-            "length field says " + str(length) + " bytes, file has " + str(len(data))
-        )
+        raise LoadError("length field says " + str(length) + " bytes, file has " + str(len(data)))
     actual = crc32(memoryview(data)[HEADER_SIZE:])
     if actual != crc:
         raise LoadError("CRC mismatch: bytecode is corrupted")
@@ -185,7 +198,9 @@ def decode(data):
             else:
                 img.debug = _debug(s, img)
             if s.pos != end:
-                raise LoadError("section " + str(tag) + " has " + str(end - s.pos) + " extra bytes")
+                raise LoadError(
+                    "section " + str(tag) + " has " + str(end - s.pos) + " extra bytes"
+                )
         elif tag < 0x80:
             raise LoadError("unknown required section " + str(tag))
         r.pos = end  # optional sections (tag >= 0x80) from newer minor versions are skipped
@@ -348,13 +363,13 @@ def encode(img):
         p = bytearray()
         _string(p, d.program)
         _string(p, d.source)
-        for name, desc in zip(d.var_names, d.var_descriptions):
+        for name, desc in zip(d.var_names, d.var_descriptions, strict=False):
             _string(p, name)
             _string(p, desc)
         for name in d.block_names:
             _string(p, name)
         for name, comment, line, text in zip(
-            d.rung_names, d.rung_comments, d.rung_lines, d.rung_texts
+            d.rung_names, d.rung_comments, d.rung_lines, d.rung_texts, strict=False
         ):
             _string(p, name)
             _string(p, comment)

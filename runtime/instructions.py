@@ -59,7 +59,7 @@ def encode_instruction(out, name, *operands):
     if len(operands) != len(shape):
         raise ValueError(name + " takes " + str(len(shape)) + " operands")
     out.append(entry[1])
-    for kind, value in zip(shape, operands):
+    for kind, value in zip(shape, operands, strict=False):
         if kind in "vbe":
             encode_varint(out, value)
         elif kind == "i":
