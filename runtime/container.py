@@ -123,7 +123,7 @@ class _Reader:
         try:
             return str(raw, "utf-8")
         except (UnicodeError, ValueError):
-            raise LoadError("invalid UTF-8 in " + what)
+            raise LoadError("invalid UTF-8 in " + what) from None
 
 
 def read_value(r, vtype, what):

@@ -1,0 +1,335 @@
+# The PLC scan engine: load verified bytecode, run scans, expose the process image,
+# forcing, status and retained memory. The caller owns the clock and the hardware.
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+from . import arith, blocks
+from .container import LoadError, decode
+from .opcodes import (
+    COUNTER_MEMBERS,
+    F_CONST,
+    F_INPUT,
+    F_OUTPUT,
+    F_RETAIN,
+    K_RTO,
+    MEMBER_NAMES,
+    MEMBER_TYPES,
+    T_BOOL,
+    T_INT,
+    T_REAL,
+    TIMER_MEMBERS,
+)
+from .retain import RetainCodec
+from .translate import Layout, build_scan_functions
+
+STATE_STOP = const(0)
+STATE_RUN = const(1)
+STATE_FAULT = const(2)
+STATE_NAMES = ("STOP", "RUN", "FAULT")
+
+FAULT_NONE = const(0)
+FAULT_EXCEPTION = const(1)  # an unexpected error inside a scan
+FAULT_MEMORY = const(2)  # MemoryError inside a scan
+FAULT_EXTERNAL = const(3)  # raised by the host (e.g. watchdog) through rt.fault()
+
+_TICKS_MASK = const(0x3FFFFFFF)  # MicroPython's ticks_ms period is 2**30
+
+
+def _initial(vtype, init):
+    if vtype == T_REAL:
+        return arith.f32(init)
+    return init
+
+
+class Runtime:
+    """A loaded program. Runtime(code) verifies the bytecode and raises LoadError."""
+
+    def __init__(self, code):
+        img = decode(code)
+        self.image = img
+        self.crc = img.crc
+        self.cycle_ms = img.cycle_ms
+        lay = Layout(img)
+        self.layout = lay
+        self.v = [False] * lay.size
+        ns = {
+            "_ton": blocks.ton,
+            "_tof": blocks.tof,
+            "_tp": blocks.tp,
+            "_rto": blocks.rto,
+            "_treset": blocks.reset_timer,
+            "_ctr": blocks.update_counter,
+            "_f32": arith.f32,
+            "_w32": arith.w32,
+            "_idiv": arith.idiv,
+            "_imod": arith.imod,
+            "_rdiv": arith.rdiv,
+            "_rmod": arith.rmod,
+            "_r2i": arith.r2i,
+        }
+        self._chunks = build_scan_functions(img, lay, ns)
+        self.power = bytearray(len(img.rungs))
+        self.input_vars = []
+        self.output_vars = []
+        for i, var in enumerate(img.vars):
+            if var[1] & F_INPUT:
+                self.input_vars.append(i)
+            elif var[1] & F_OUTPUT:
+                self.output_vars.append(i)
+        self.inputs = [_safe(img.vars[i][0]) for i in self.input_vars]
+        self.outputs = [_safe(img.vars[i][0]) for i in self.output_vars]
+        # forcing: parallel preallocated lists so applying it allocates nothing
+        self._force_slot = [0] * len(img.vars)
+        self._force_value = [False] * len(img.vars)
+        self._n_forced = 0
+        self.forced = {}
+        self._names = None
+        self._retain = RetainCodec(img, lay)
+        self.state = STATE_RUN
+        self.fault_code = FAULT_NONE
+        self._init_memory(True)
+
+    # ---- power-up and restart ---------------------------------------------------------
+
+    def _init_memory(self, cold):
+        img = self.image
+        v = self.v
+        for i, var in enumerate(img.vars):
+            if cold or not var[1] & F_RETAIN:
+                v[i] = _initial(var[0], var[4])
+        for b, blk in enumerate(img.blocks):
+            if cold or not blk[1] & 1:
+                blocks.init_block(v, self.layout.block_base[b], blk[0], blk[2])
+        for i in range(self.layout.edge_base, self.layout.size):
+            v[i] = False
+        for i in range(len(self.power)):
+            self.power[i] = 0
+        for k, i in enumerate(self.output_vars):
+            self.outputs[k] = _safe(img.vars[i][0])
+        self.scan_count = 0
+        self.first_scan = True
+        self.math_error = False
+        self._last = 0
+        self._phase = 0
+
+    def restart(self):
+        """A power cycle: retained values kept, everything else re-initialised."""
+        self._init_memory(False)
+        # timers and counters that are retained keep their state but not this scan's
+        # latched inputs or edge memories (they restart from the first scan's values)
+        self.state = STATE_RUN
+        self.fault_code = FAULT_NONE
+
+    # ---- the scan ---------------------------------------------------------------------
+
+    def scan(self, now_ms):
+        """Run one scan at timestamp now_ms (ms; only differences matter, modulo 2**30)."""
+        v = self.v
+        lay = self.layout
+        if self.first_scan:
+            dt = 0
+        else:
+            dt = (now_ms - self._last) & _TICKS_MASK
+        self._last = now_ms
+        if self.state != STATE_RUN:
+            self._safe_outputs()
+            return
+        phase = (self._phase + dt) % 1000
+        self._phase = phase
+        v[lay.first_scan] = self.first_scan
+        v[lay.clock_100ms] = phase % 100 < 50
+        v[lay.clock_1s] = phase < 500
+        inputs = self.inputs
+        for k in range(len(inputs)):
+            v[self.input_vars[k]] = inputs[k]
+        self._apply_forcing(v)
+        pw = self.power
+        try:
+            for f in self._chunks:
+                f(v, pw, dt)
+        except MemoryError:
+            self._fault(FAULT_MEMORY)
+            return
+        except Exception:  # noqa: BLE001 - any failure must stop the machine safely
+            self._fault(FAULT_EXCEPTION)
+            return
+        self._apply_forcing(v)
+        outputs = self.outputs
+        for k in range(len(outputs)):
+            outputs[k] = v[self.output_vars[k]]
+        self.math_error = v[lay.math_error]
+        self.first_scan = False
+        self.scan_count = (self.scan_count + 1) & _TICKS_MASK
+
+    def _apply_forcing(self, v):
+        slots = self._force_slot
+        values = self._force_value
+        for k in range(self._n_forced):
+            v[slots[k]] = values[k]
+
+    def _safe_outputs(self):
+        outputs = self.outputs
+        for k in range(len(outputs)):
+            outputs[k] = 0 if self.image.vars[self.output_vars[k]][0] != T_BOOL else False
+
+    def _fault(self, code):
+        self.state = STATE_FAULT
+        self.fault_code = code
+        self._safe_outputs()
+
+    # ---- run state --------------------------------------------------------------------
+
+    def run(self):
+        """STOP -> RUN (a fault must be reset first)."""
+        if self.state == STATE_STOP:
+            self.state = STATE_RUN
+
+    def stop(self):
+        """RUN -> STOP: rungs no longer run and outputs go to their safe values."""
+        if self.state == STATE_RUN:
+            self.state = STATE_STOP
+            self._safe_outputs()
+
+    def fault(self, code=FAULT_EXTERNAL):
+        """Put the runtime in FAULT from outside (e.g. a watchdog); outputs go safe."""
+        self._fault(code)
+
+    def reset_fault(self):
+        """Leave FAULT with a warm restart (retained values kept) and run again."""
+        if self.state == STATE_FAULT:
+            self.restart()
+
+    def clear_math_error(self):
+        """Clear the sticky math_error flag."""
+        self.v[self.layout.math_error] = False
+        self.math_error = False
+
+    # ---- forcing ----------------------------------------------------------------------
+
+    def force(self, var_index, value):
+        """Hold an input or output at value at the start and end of every scan."""
+        var = self._var(var_index)
+        if not var[1] & (F_INPUT | F_OUTPUT):
+            raise ValueError("only inputs and outputs can be forced")
+        value = _coerce(var[0], value)
+        self.forced[var_index] = value
+        self._rebuild_forcing()
+
+    def release(self, var_index):
+        """Stop forcing one variable."""
+        if var_index in self.forced:
+            del self.forced[var_index]
+            self._rebuild_forcing()
+
+    def release_all(self):
+        """Stop all forcing."""
+        self.forced = {}
+        self._n_forced = 0
+
+    def _rebuild_forcing(self):
+        k = 0
+        for index in sorted(self.forced):
+            self._force_slot[k] = index
+            self._force_value[k] = self.forced[index]
+            k += 1
+        self._n_forced = k
+
+    # ---- access by index and by name --------------------------------------------------
+
+    def _var(self, i):
+        if not 0 <= i < len(self.image.vars):
+            raise IndexError("no variable " + str(i))
+        return self.image.vars[i]
+
+    def read_slot(self, i):
+        """The value in slot i (see slot())."""
+        return self.v[i]
+
+    def write_slot(self, i, value):
+        """Write slot i directly (no checks; for fast hardware layers)."""
+        self.v[i] = value
+
+    def names(self):
+        """name -> (slot, type, writable, input position or -1); needs the debug section."""
+        if self._names is None:
+            d = self.image.debug
+            if d is None:
+                raise KeyError("this bytecode has no debug section: names are unknown")
+            table = {}
+            inputs = {}
+            for k, i in enumerate(self.input_vars):
+                inputs[i] = k
+            for i, name in enumerate(d.var_names):
+                vtype, flags = self.image.vars[i][0], self.image.vars[i][1]
+                table[name] = (i, vtype, not flags & F_CONST, inputs.get(i, -1))
+            for b, name in enumerate(d.block_names):
+                kind = self.image.blocks[b][0]
+                members = TIMER_MEMBERS if kind <= K_RTO else COUNTER_MEMBERS[kind]
+                for m in members:
+                    slot = self.layout.block_base[b] + blocks.member_offset(kind, m)
+                    table[name + "." + MEMBER_NAMES[m]] = (slot, MEMBER_TYPES[m], True, -1)
+            self._names = table
+        return self._names
+
+    def slot(self, name):
+        """The slot index of a variable or member name."""
+        entry = self.names().get(name)
+        if entry is None:
+            raise KeyError("unknown variable or member: " + name)
+        return entry[0]
+
+    def get(self, name):
+        """A variable's or member's current value (time in ms)."""
+        return self.v[self.slot(name)]
+
+    def set(self, name, value):
+        """Write a variable or member; an input is written to the input image."""
+        entry = self.names().get(name)
+        if entry is None:
+            raise KeyError("unknown variable or member: " + name)
+        slot, vtype, writable, input_pos = entry
+        if not writable:
+            raise ValueError(name + " is a constant")
+        value = _coerce(vtype, value)
+        if input_pos >= 0:
+            self.inputs[input_pos] = value
+        else:
+            self.v[slot] = value
+
+    # ---- retained memory --------------------------------------------------------------
+
+    def retain_snapshot(self):
+        """The retained values as CRC-protected bytes."""
+        return self._retain.snapshot(self.v)
+
+    def retain_restore(self, data):
+        """Load a snapshot of this same program (LoadError otherwise)."""
+        self._retain.restore(self.v, data)
+
+
+def _safe(vtype):
+    return False if vtype == T_BOOL else (0.0 if vtype == T_REAL else 0)
+
+
+def _coerce(vtype, value):
+    """A value written from outside, made to fit the variable's type."""
+    if vtype == T_BOOL:
+        if value in (0, 1, True, False):
+            return bool(value)
+        raise ValueError("a bool needs true/false or 0/1, not " + repr(value))
+    if vtype == T_REAL:
+        return arith.f32(float(value))
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value == int(value):
+            value = int(value)
+        else:
+            raise ValueError("an integer value is needed, not " + repr(value))
+    return arith.w16(value) if vtype == T_INT else arith.w32(value)
+
+
+__all__ = ["Runtime", "LoadError", "STATE_STOP", "STATE_RUN", "STATE_FAULT"]

@@ -1,0 +1,407 @@
+# Verifier and translator in one pass: each rung's bytecode is checked against every rule
+# of docs/bytecode.md ("Verification") with an abstract typed stack, and the same stack
+# builds Python source for the rung. Chunks of rungs become plain Python functions over the
+# slot list `v`, so a scan costs about what hand-written Python would.
+from .blocks import TIMER_FUNCS, member_offset
+from .container import LoadError
+from .instructions import read_instruction
+from .opcodes import (
+    F_CONST,
+    F_INPUT,
+    K_CTD,
+    K_CTU,
+    K_CTUD,
+    K_RTO,
+    K_TP,
+    MAX_STACK,
+    MEMBER_TYPES,
+    OP_ABS,
+    OP_ADD,
+    OP_AND,
+    OP_CONV,
+    OP_COUNT_DOWN,
+    OP_COUNT_UP,
+    OP_CTR_UPDATE,
+    OP_DIV,
+    OP_EQ,
+    OP_FALLING,
+    OP_GE,
+    OP_GT,
+    OP_LE,
+    OP_LIMIT,
+    OP_LOAD,
+    OP_LOAD_MEMBER,
+    OP_LT,
+    OP_MAX,
+    OP_MIN,
+    OP_MOD,
+    OP_MUL,
+    OP_NE,
+    OP_NEG,
+    OP_NOT,
+    OP_OR,
+    OP_POWER,
+    OP_PUSH_DINT,
+    OP_PUSH_FALSE,
+    OP_PUSH_INT,
+    OP_PUSH_REAL,
+    OP_PUSH_TIME,
+    OP_PUSH_TRUE,
+    OP_RESET_BLOCK,
+    OP_RISING,
+    OP_STORE,
+    OP_SYS,
+    OP_TIMER,
+    T_BOOL,
+    T_DINT,
+    T_INT,
+    T_REAL,
+    T_TIME,
+)
+
+# Operator precedence of generated expressions, to parenthesise only where needed.
+_P_OR = 1
+_P_AND = 2
+_P_NOT = 3
+_P_CMP = 4
+_P_ADD = 5
+_P_MUL = 6
+_P_ATOM = 9
+_CMP = {OP_EQ: "==", OP_NE: "!=", OP_LT: "<", OP_LE: "<=", OP_GT: ">", OP_GE: ">="}
+RUNGS_PER_CHUNK = 16
+
+
+class Layout:
+    """Where everything lives in the slot list: variables, blocks, edges, system slots."""
+
+    def __init__(self, img):
+        from .blocks import block_slots
+
+        n = len(img.vars)
+        self.block_base = []
+        for kind, _flags, _preset in img.blocks:
+            self.block_base.append(n)
+            n += block_slots(kind)
+        self.edge_base = n
+        n += img.n_edges
+        self.first_scan = n  # SYS 0..3: first_scan, clock_100ms, clock_1s, math_error
+        self.clock_100ms = n + 1
+        self.clock_1s = n + 2
+        self.math_error = n + 3
+        self.size = n + 4
+
+
+def _paren(e, prec):
+    return e[1] if e[2] >= prec else "(" + e[1] + ")"
+
+
+class _RungTranslator:
+    def __init__(self, img, layout, consts, state):
+        self.img = img
+        self.lay = layout
+        self.consts = consts  # real literals, referenced as _k[i]
+        self.state = state  # program-wide checks: timers/counter updates seen
+
+    def fail(self, msg):
+        raise LoadError("rung " + str(self.rung) + " at byte " + str(self.pos) + ": " + msg)
+
+    def var(self, i):
+        if i >= len(self.img.vars):
+            self.fail("variable " + str(i) + " does not exist")
+        return self.img.vars[i]
+
+    def block(self, b):
+        if b >= len(self.img.blocks):
+            self.fail("block " + str(b) + " does not exist")
+        return self.img.blocks[b]
+
+    def pop(self, stack, want=None):
+        if not stack:
+            self.fail("stack underflow")
+        e = stack.pop()
+        if want is not None and e[0] != want:
+            self.fail("operand has the wrong type")
+        return e
+
+    def pop_same(self, stack, n, numeric):
+        if len(stack) < n:
+            self.fail("stack underflow")
+        items = stack[-n:]
+        del stack[-n:]
+        t = items[0][0]
+        for e in items:
+            if e[0] != t:
+                self.fail("operands of different types")
+        if numeric and t == T_BOOL:
+            self.fail("arithmetic on bool")
+        return t, items
+
+    def literal_real(self, x):
+        self.consts.append(x)
+        return "_k[" + str(len(self.consts) - 1) + "]"
+
+    def load(self, i):
+        vtype, flags, _area, _index, init = self.var(i)
+        if flags & F_CONST:  # constants are inlined
+            if vtype == T_REAL:
+                return (vtype, self.literal_real(init), _P_ATOM)
+            return (vtype, repr(init), _P_ATOM)
+        return (vtype, "v[" + str(i) + "]", _P_ATOM)
+
+    def arith(self, op, t, a, b):
+        x = _paren(a, _P_ADD)
+        y = _paren(b, _P_ADD + 1)
+        if op == OP_DIV or op == OP_MOD:
+            me = str(self.lay.math_error)
+            if t == T_REAL:
+                f = "_rdiv" if op == OP_DIV else "_rmod"
+                return (t, f + "(v, " + me + ", " + a[1] + ", " + b[1] + ")", _P_ATOM)
+            f = "_idiv" if op == OP_DIV else "_imod"
+            return self.wrap(t, f + "(v, " + me + ", " + a[1] + ", " + b[1] + ")", _P_ATOM)
+        if op == OP_MUL:
+            expr = _paren(a, _P_MUL) + " * " + _paren(b, _P_MUL + 1)
+        else:
+            expr = x + (" + " if op == OP_ADD else " - ") + y
+        if t == T_REAL:
+            return (t, "_f32(" + expr + ")", _P_ATOM)
+        return self.wrap(t, expr, _P_MUL if op == OP_MUL else _P_ADD)
+
+    def wrap(self, t, expr, prec):
+        if t == T_INT:
+            # ((x + 32768) & 0xFFFF) - 32768 inline: small ints only, no call
+            inner = expr if prec >= _P_ADD else "(" + expr + ")"
+            return (t, "((" + inner + " + 32768 & 65535) - 32768)", _P_ATOM)
+        if t == T_REAL:
+            return (t, expr, prec)
+        return (t, "_w32(" + expr + ")", _P_ATOM)
+
+    def conv(self, e, target):
+        src = e[0]
+        if src == target or (src in (T_DINT, T_TIME) and target in (T_DINT, T_TIME)):
+            return (target, e[1], e[2])
+        if target == T_REAL:
+            return (target, "_f32(" + e[1] + ")", _P_ATOM)
+        if src == T_REAL:
+            bits = "16" if target == T_INT else "32"
+            return (target, "_r2i(" + e[1] + ", " + bits + ")", _P_ATOM)
+        if target == T_INT:
+            return self.wrap(T_INT, e[1], e[2])
+        return (target, e[1], e[2])  # int -> dint/time: widening, same value
+
+    def translate(self, r, code, start, end):
+        """Verify rung r's code and return its Python statements (without indentation)."""
+        self.rung = r
+        lay = self.lay
+        lines = []
+        stack = []
+        powered = False
+        pos = start
+        while pos < end:
+            self.pos = pos - start
+            entry, ops, pos = read_instruction(code, pos, end)
+            op = entry[1]
+            if op == OP_LOAD:
+                stack.append(self.load(ops[0]))
+            elif op == OP_LOAD_MEMBER:
+                kind = self.block(ops[0])[0]
+                off = member_offset(kind, ops[1]) if ops[1] < len(MEMBER_TYPES) else -1
+                if off < 0:
+                    self.fail("block " + str(ops[0]) + " has no member " + str(ops[1]))
+                slot = lay.block_base[ops[0]] + off
+                stack.append((MEMBER_TYPES[ops[1]], "v[" + str(slot) + "]", _P_ATOM))
+            elif op == OP_PUSH_TRUE or op == OP_PUSH_FALSE:
+                stack.append((T_BOOL, "True" if op == OP_PUSH_TRUE else "False", _P_ATOM))
+            elif op == OP_PUSH_INT:
+                if not -32768 <= ops[0] <= 32767:
+                    self.fail("int literal out of range")
+                stack.append((T_INT, "(" + str(ops[0]) + ")", _P_ATOM))
+            elif op == OP_PUSH_DINT or op == OP_PUSH_TIME:
+                if not -0x80000000 <= ops[0] <= 0x7FFFFFFF:
+                    self.fail("literal out of range")
+                t = T_DINT if op == OP_PUSH_DINT else T_TIME
+                stack.append((t, "(" + str(ops[0]) + ")", _P_ATOM))
+            elif op == OP_PUSH_REAL:
+                stack.append((T_REAL, self.literal_real(ops[0]), _P_ATOM))
+            elif op == OP_SYS:
+                if ops[0] > 3:
+                    self.fail("unknown system contact " + str(ops[0]))
+                stack.append((T_BOOL, "v[" + str(lay.first_scan + ops[0]) + "]", _P_ATOM))
+            elif op == OP_NOT:
+                e = self.pop(stack, T_BOOL)
+                stack.append((T_BOOL, "not " + _paren(e, _P_NOT), _P_NOT))
+            elif op == OP_AND or op == OP_OR:
+                b = self.pop(stack, T_BOOL)
+                a = self.pop(stack, T_BOOL)
+                prec = _P_AND if op == OP_AND else _P_OR
+                word = " and " if op == OP_AND else " or "
+                stack.append((T_BOOL, _paren(a, prec) + word + _paren(b, prec + 1), prec))
+            elif op == OP_RISING or op == OP_FALLING:
+                e = ops[0]
+                if e >= self.img.n_edges:
+                    self.fail("edge memory " + str(e) + " does not exist")
+                if e in self.state.edges:
+                    self.fail("edge memory " + str(e) + " used twice")
+                self.state.edges.add(e)
+                x = self.pop(stack, T_BOOL)
+                m = "v[" + str(lay.edge_base + e) + "]"
+                fs = "v[" + str(lay.first_scan) + "]"
+                lines.append("_x = " + x[1])
+                if op == OP_RISING:
+                    lines.append("_e" + str(e) + " = _x and not " + m + " and not " + fs)
+                else:
+                    lines.append("_e" + str(e) + " = " + m + " and not _x and not " + fs)
+                lines.append(m + " = _x")
+                stack.append((T_BOOL, "_e" + str(e), _P_ATOM))
+            elif op in _CMP:
+                t, (a, b) = self.pop_same(stack, 2, op != OP_EQ and op != OP_NE)
+                expr = _paren(a, _P_ADD) + " " + _CMP[op] + " " + _paren(b, _P_ADD)
+                stack.append((T_BOOL, expr, _P_CMP))
+            elif OP_ADD <= op <= OP_MOD:
+                t, (a, b) = self.pop_same(stack, 2, True)
+                stack.append(self.arith(op, t, a, b))
+            elif op == OP_NEG or op == OP_ABS:
+                t, (a,) = self.pop_same(stack, 1, True)
+                if op == OP_NEG:
+                    expr, prec = "-" + _paren(a, _P_MUL + 1), _P_MUL
+                else:
+                    expr, prec = "abs(" + a[1] + ")", _P_ATOM
+                if t == T_REAL:
+                    stack.append((t, expr, prec))
+                else:
+                    stack.append(self.wrap(t, expr, prec))
+            elif op == OP_MIN or op == OP_MAX:
+                t, (a, b) = self.pop_same(stack, 2, True)
+                f = "min(" if op == OP_MIN else "max("
+                stack.append((t, f + a[1] + ", " + b[1] + ")", _P_ATOM))
+            elif op == OP_LIMIT:
+                t, (lo, x, hi) = self.pop_same(stack, 3, True)
+                expr = "min(max(" + x[1] + ", " + lo[1] + "), " + hi[1] + ")"
+                stack.append((t, expr, _P_ATOM))
+            elif op == OP_CONV:
+                if not T_INT <= ops[0] <= T_TIME:
+                    self.fail("conversion to unknown type " + str(ops[0]))
+                e = self.pop(stack)
+                if e[0] == T_BOOL:
+                    self.fail("conversion of a bool")
+                stack.append(self.conv(e, ops[0]))
+            elif op == OP_POWER:
+                if powered:
+                    self.fail("second POWER in one rung")
+                if len(stack) != 1 or stack[0][0] != T_BOOL:
+                    self.fail("the condition must leave exactly one bool")
+                lines.append("p = " + stack.pop()[1])
+                lines.append("pw[" + str(r) + "] = p")
+                powered = True
+            else:
+                if not powered:
+                    self.fail(entry[0] + " before POWER")
+                self.action(op, entry[0], ops[0], stack, lines)
+            if len(stack) > MAX_STACK:
+                self.fail("stack deeper than " + str(MAX_STACK))
+        if not powered:
+            self.fail("rung without POWER")
+        if stack:
+            self.fail("values left on the stack")
+        return lines
+
+    def writable(self, i, name):
+        vtype, flags = self.var(i)[0], self.var(i)[1]
+        if flags & F_INPUT:
+            self.fail(name + " writes input variable " + str(i))
+        if flags & F_CONST:
+            self.fail(name + " writes constant " + str(i))
+        return vtype
+
+    def action(self, op, name, x, stack, lines):
+        lay = self.lay
+        if op == OP_STORE:
+            vtype = self.writable(x, name)
+            if len(stack) != 1 or stack[0][0] != vtype:
+                self.fail("STORE needs exactly one value of the variable's type")
+            lines.append("if p: v[" + str(x) + "] = " + stack.pop()[1])
+            return
+        if stack:
+            self.fail(name + " with values on the stack")
+        if op <= 0x34:  # COIL, COIL_NOT, SET, RESET
+            if self.writable(x, name) != T_BOOL:
+                self.fail(name + " on a variable that is not bool")
+            s = "v[" + str(x) + "]"
+            if op == 0x31:
+                lines.append(s + " = p")
+            elif op == 0x32:
+                lines.append(s + " = not p")
+            else:
+                lines.append("if p: " + s + (" = True" if op == 0x33 else " = False"))
+            return
+        if op > 0x3B:
+            self.fail("unknown action")
+        kind = self.block(x)[0]
+        base = str(lay.block_base[x])
+        is_timer = kind <= K_RTO
+        if op == OP_TIMER:
+            if not is_timer:
+                self.fail("TIMER on a counter")
+            if x in self.state.timers:
+                self.fail("timer " + str(x) + " driven twice")
+            self.state.timers.add(x)
+            fs = ", v[" + str(lay.first_scan) + "]" if kind == K_TP else ""
+            lines.append(TIMER_FUNCS[kind] + "(v, " + base + ", p, dt" + fs + ")")
+        elif op == OP_RESET_BLOCK:
+            if is_timer:
+                lines.append("if p: _treset(v, " + base + ")")
+            else:
+                lines.append("if p: v[" + base + " + 6] = True")
+        elif is_timer:
+            self.fail(name + " on a timer")
+        elif op == OP_CTR_UPDATE:
+            if x in self.state.counters:
+                self.fail("counter " + str(x) + " updated twice")
+            self.state.counters.add(x)
+            lines.append("_ctr(v, " + base + ", v[" + str(lay.first_scan) + "])")
+        else:
+            if op == OP_COUNT_UP:
+                ok, off = kind in (K_CTU, K_CTUD), 4
+            elif op == OP_COUNT_DOWN:
+                ok, off = kind in (K_CTD, K_CTUD), 5
+            else:  # OP_LOAD_PRESET
+                ok, off = kind in (K_CTD, K_CTUD), 7
+            if not ok:
+                self.fail(name + " on a counter kind without that input")
+            lines.append("if p: v[" + base + " + " + str(off) + "] = True")
+
+
+class _ProgramState:
+    def __init__(self):
+        self.timers = set()
+        self.counters = set()
+        self.edges = set()
+
+
+def build_scan_functions(img, layout, namespace):
+    """Verify every rung and compile chunks of them into functions f(v, pw, dt).
+
+    namespace holds the helpers the generated code calls; real literals are added to it as
+    `_k`. Raises LoadError on any verification failure."""
+    consts = []
+    namespace["_k"] = consts
+    state = _ProgramState()
+    funcs = []
+    n = len(img.rungs)
+    data = img.data
+    for first in range(0, n, RUNGS_PER_CHUNK):
+        src = ["def _chunk(v, pw, dt):"]
+        for r in range(first, min(n, first + RUNGS_PER_CHUNK)):
+            start, end = img.rungs[r]
+            tr = _RungTranslator(img, layout, consts, state)
+            for line in tr.translate(r, data, start, end):
+                src.append("    " + line)
+        src.append("")
+        try:
+            exec("\n".join(src), namespace)
+        except (SyntaxError, MemoryError, RuntimeError) as exc:
+            raise LoadError(
+                "rungs from " + str(first) + " could not be compiled: " + str(exc)
+            ) from None
+        funcs.append(namespace.pop("_chunk"))
+        src = None
+    return funcs
