@@ -373,6 +373,8 @@ class Checker:
 
     def action(self, a, rung_index, r):
         kind = a.kind
+        if isinstance(a.target, s.Member):
+            return self.assign_member(a)
         sym = self.writable(a.target, kind)
         name = a.target.ident.text
         if kind == "assign":
@@ -404,6 +406,22 @@ class Checker:
         op = {"coil": "COIL", "coil_not": "COIL_NOT", "set": "SET", "reset": "RESET"}[kind]
         self.written.add(sym.index)
         return CAction(op, sym.index)
+
+    def assign_member(self, a):
+        t = self.member(a.target)
+        b, m = t.value
+        block = self.blocks[b]
+        if m not in (O.M_PT, O.M_PV):
+            self.r.wrong_action(
+                a.span,
+                ":=",
+                f"`{block.name}.{a.target.member.text}`",
+                "only a timer's PT and a counter's PV can be assigned",
+            )
+            raise _Bad
+        value = self.coerce(self.expr(a.expr), O.MEMBER_TYPES[m], a.expr)
+        self.check_depth(a.expr, value)
+        return CAction("STORE_MEMBER", (b, m), value)
 
     def block_word(self, b):
         return "timer" if b.kind <= O.K_RTO else "counter"

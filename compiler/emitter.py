@@ -52,7 +52,10 @@ def rung_code(rung):
     for a in rung.actions:
         if a.expr is not None:
             _expr(out, a.expr)
-        encode_instruction(out, a.opname, a.operand)
+        if isinstance(a.operand, tuple):
+            encode_instruction(out, a.opname, *a.operand)
+        else:
+            encode_instruction(out, a.opname, a.operand)
     return bytes(out)
 
 

@@ -117,6 +117,7 @@ class _Build(Transformer):
     count_down_action = _action("count_down")
     load_action = _action("load")
     assign_action = _action("assign")
+    assign_member_action = _action("assign")
 
     def actions(self, meta, c):
         return list(c)

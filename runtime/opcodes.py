@@ -116,6 +116,7 @@ OPCODES = (
     ("LOAD_PRESET", 0x39, "b", 0, 0),  # counter LD input |= power
     ("STORE", 0x3A, "v", 1, 0),  # pops a value; if power: v := value
     ("CTR_UPDATE", 0x3B, "b", 0, 0),  # evaluate the counter from this scan's inputs
+    ("STORE_MEMBER", 0x3C, "bm", 1, 0),  # pops a value; if power: PT or PV := value
 )
 
 BY_NAME = {}
@@ -170,5 +171,6 @@ OP_COUNT_DOWN = const(0x38)
 OP_LOAD_PRESET = const(0x39)
 OP_STORE = const(0x3A)
 OP_CTR_UPDATE = const(0x3B)
+OP_STORE_MEMBER = const(0x3C)
 
 MAX_STACK = const(32)  # deepest expression stack a verified rung may use

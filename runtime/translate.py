@@ -13,6 +13,8 @@ from .opcodes import (
     K_CTUD,
     K_RTO,
     K_TP,
+    M_PT,
+    M_PV,
     MAX_STACK,
     MEMBER_TYPES,
     OP_ABS,
@@ -50,6 +52,7 @@ from .opcodes import (
     OP_RESET_BLOCK,
     OP_RISING,
     OP_STORE,
+    OP_STORE_MEMBER,
     OP_SYS,
     OP_TIMER,
     T_BOOL,
@@ -295,7 +298,7 @@ class _RungTranslator:
             else:
                 if not powered:
                     self.fail(entry[0] + " before POWER")
-                self.action(op, entry[0], ops[0], stack, lines)
+                self.action(op, entry[0], ops, stack, lines)
             if len(stack) > MAX_STACK:
                 self.fail("stack deeper than " + str(MAX_STACK))
         if not powered:
@@ -312,8 +315,19 @@ class _RungTranslator:
             self.fail(name + " writes constant " + str(i))
         return vtype
 
-    def action(self, op, name, x, stack, lines):
+    def action(self, op, name, ops, stack, lines):
         lay = self.lay
+        x = ops[0]
+        if op == OP_STORE_MEMBER:
+            kind = self.block(x)[0]
+            m = ops[1]
+            if m != (M_PT if kind <= K_RTO else M_PV):
+                self.fail("STORE_MEMBER to a member that is not PT/PV")
+            if len(stack) != 1 or stack[0][0] != MEMBER_TYPES[m]:
+                self.fail("STORE_MEMBER needs exactly one value of the member's type")
+            slot = lay.block_base[x] + member_offset(kind, m)
+            lines.append("if p: v[" + str(slot) + "] = " + stack.pop()[1])
+            return
         if op == OP_STORE:
             vtype = self.writable(x, name)
             if len(stack) != 1 or stack[0][0] != vtype:
@@ -333,7 +347,7 @@ class _RungTranslator:
             else:
                 lines.append("if p: " + s + (" = True" if op == 0x33 else " = False"))
             return
-        if op > 0x3B:
+        if op > 0x3C:
             self.fail("unknown action")
         kind = self.block(x)[0]
         base = str(lay.block_base[x])

@@ -19,7 +19,9 @@ def main(path):
     venv.EnvBuilder(with_pip=False, clear=True).create(path)
     py = os.path.join(path, "bin", "python")
     try:
-        subprocess.check_call([sys.executable, "-m", "pip", "--version"], stdout=subprocess.DEVNULL)
+        subprocess.check_call(
+            [sys.executable, "-m", "pip", "--version"], stdout=subprocess.DEVNULL
+        )
         subprocess.check_call([sys.executable, "-m", "pip", "--python", py, "install", "pip"])
         return
     except (subprocess.CalledProcessError, OSError):
