@@ -1,0 +1,34 @@
+"""Run code under real MicroPython (webassembly port under node) with runtime/ installed."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+from conftest import ROOT, need
+
+RUNNER = os.path.join(ROOT, "tests", "mpy_runner.mjs")
+PACKAGE = os.path.join(ROOT, "node_modules", "@micropython", "micropython-webassembly-pyscript")
+
+
+def mpy_available():
+    """True when node and the MicroPython npm package are installed."""
+    return shutil.which("node") is not None and os.path.isdir(PACKAGE)
+
+
+def run_mpy(code, timeout=120, heap=4 * 1024 * 1024):
+    """Run `code` under MicroPython; return its stdout. Fails the test on a Python error."""
+    need(shutil.which("node") is not None, "node not found: MicroPython tests skipped")
+    need(os.path.isdir(PACKAGE), "npm package @micropython/micropython-webassembly-pyscript "
+         "not installed (run `npm install`): MicroPython tests skipped")
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(code)
+        path = f.name
+    try:
+        proc = subprocess.run(["node", RUNNER, path, str(heap)], capture_output=True,
+                              text=True, timeout=timeout, cwd=ROOT)
+    finally:
+        os.unlink(path)
+    if proc.returncode != 0:
+        raise AssertionError("MicroPython failed:\n" + proc.stderr + "\n" + proc.stdout[-2000:])
+    return proc.stdout

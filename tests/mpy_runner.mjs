@@ -1,0 +1,27 @@
+// Runs a Python file under real MicroPython (the webassembly port under node) with the
+// repository's runtime/ folder installed as the package `runtime`.
+// usage: node tests/mpy_runner.mjs SCRIPT.py [HEAP_BYTES]
+import { readFileSync, readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript/micropython.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const script = readFileSync(process.argv[2], "utf8");
+const heapsize = Number(process.argv[3] || 4 * 1024 * 1024);
+const out = (line) => process.stdout.write(line.endsWith("\n") ? line : line + "\n");
+const mp = await loadMicroPython({ heapsize, stdout: out, stderr: (l) => process.stderr.write(l + "\n"), linebuffer: true });
+mp.FS.mkdir("/lib");
+mp.FS.mkdir("/lib/runtime");
+for (const name of readdirSync(join(root, "runtime"))) {
+  if (name.endsWith(".py")) {
+    mp.FS.writeFile("/lib/runtime/" + name, readFileSync(join(root, "runtime", name)));
+  }
+}
+try {
+  mp.runPython("import sys\nsys.path.insert(0, '/lib')\n");
+  mp.runPython(script);
+} catch (err) {
+  process.stderr.write(String(err && err.message ? err.message : err) + "\n");
+  process.exit(1);
+}
