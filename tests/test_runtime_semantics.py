@@ -1,0 +1,507 @@
+"""PLC semantics of the runtime (docs/semantics.md), one rule or trap per test."""
+
+import pytest
+
+import rung
+from rung.runtime import STATE_FAULT, STATE_RUN, STATE_STOP, LoadError, Runtime
+
+HEAD = "program t\ncycle 10ms\n"
+
+
+def sim(body):
+    return rung.Simulator(rung.compile_source(HEAD + body, "t.rung"))
+
+
+# ---- process image and rung order ---------------------------------------------------
+
+
+def test_inputs_are_sampled_once_per_scan():
+    s = sim("input a : bool at %IX0.0\noutput q : bool at %QX0.0\nrung: a -> q\n")
+    s.set("a", True)
+    assert s.get("q") is False  # nothing happens before a scan
+    s.scan()
+    assert s.get("q") is True and s.runtime.outputs == [True]
+
+
+def test_mid_scan_input_change_is_invisible():
+    s = sim("input a : bool at %IX0.0\noutput q : bool at %QX0.0\nvar m : bool\n"
+            "rung: a -> m\nrung: a -> q\n")
+    rt = s.runtime
+    # change the input image between the two chunks' rungs: the runtime copied it already
+    orig = rt._chunks[0]
+
+    def chunk(v, pw, dt):
+        rt.inputs[0] = True
+        orig(v, pw, dt)
+
+    rt._chunks[0] = chunk
+    s.scan()
+    assert s.get("m") is False and s.get("q") is False
+    rt._chunks[0] = orig
+    s.scan()
+    assert s.get("m") is True and s.get("q") is True
+
+
+def test_last_coil_wins():
+    s = sim("input a : bool at %IX0.0\noutput q : bool at %QX0.0\n"
+            "rung: a -> q\nrung: not a -> q\n")
+    s.set("a", True)
+    s.scan()
+    assert s.get("q") is False
+
+
+def test_read_before_write_across_rungs_sees_last_scan():
+    s = sim("input a : bool at %IX0.0\nvar m : bool\noutput q : bool at %QX0.0\n"
+            "rung: m -> q\nrung: a -> m\n")
+    s.set("a", True)
+    s.scan()
+    assert s.get("m") is True and s.get("q") is False
+    s.scan()
+    assert s.get("q") is True
+
+
+def test_set_reset_and_negated_coil():
+    s = sim("input a : bool at %IX0.0\ninput b : bool at %IX0.1\noutput q : bool at %QX0.0\n"
+            "output n : bool at %QX0.1\nrung: a -> set q\nrung: b -> reset q\nrung: a -> not n\n")
+    s.set("a", True)
+    s.scan()
+    assert s.get("q") is True and s.get("n") is False
+    s.set("a", False)
+    s.scan()
+    assert s.get("q") is True and s.get("n") is True
+    s.set("b", True)
+    s.scan()
+    assert s.get("q") is False
+
+
+def test_parallel_legs_all_run():
+    # an edge behind a true parallel leg still updates its memory
+    s = sim("input a : bool at %IX0.0\ninput b : bool at %IX0.1\noutput q : bool at %QX0.0\n"
+            "var n : int\nrung: a or rising b -> q\nrung: rising b -> n := n + 1\n")
+    s.scan()
+    s.set("a", True)
+    s.set("b", True)
+    s.scan()
+    s.set("a", False)
+    s.scan()
+    assert s.get("q") is False  # b's rising edge was consumed in the scan where a was true
+    assert s.get("n") == 1
+
+
+# ---- edges and first scan -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", [True, False])
+def test_edges_do_not_fire_on_first_scan(level):
+    s = sim("input a : bool at %IX0.0\nvar r : int\nvar f : int\n"
+            "rung: rising a -> r := r + 1\nrung: falling a -> f := f + 1\n")
+    s.set("a", level)
+    s.scan()
+    assert (s.get("r"), s.get("f")) == (0, 0)
+    s.set("a", not level)
+    s.scan()
+    assert (s.get("r"), s.get("f")) == ((1, 0) if not level else (0, 1))
+    s.scan()
+    assert (s.get("r"), s.get("f")) == ((1, 0) if not level else (0, 1))  # once only
+
+
+def test_each_edge_occurrence_has_its_own_memory():
+    s = sim("input a : bool at %IX0.0\nvar x : int\nvar y : int\n"
+            "rung: rising a -> x := x + 1\nrung: rising a -> y := y + 1\n")
+    s.scan()
+    s.set("a", True)
+    s.scan()
+    assert (s.get("x"), s.get("y")) == (1, 1)
+
+
+def test_first_scan_flag_and_clocks():
+    s = sim("var n : int\nvar c : int\nrung: first_scan -> n := n + 1\n"
+            "rung: clock_100ms -> c := c + 1\n")
+    s.run_for(1000)
+    assert s.get("n") == 1
+    # clock_100ms is true 50 ms of every 100 ms: 5 of 10 scans at a 10 ms cycle
+    assert s.get("c") == 51  # 101 scans from t=0 to t=1000 inclusive
+    s.restart()
+    s.scan()
+    assert s.get("n") == 1  # not retained: re-initialised, then counted once more
+
+
+def test_clock_1s_square_wave():
+    s = sim("output q : bool at %QX0.0\nrung: clock_1s -> q\n")
+    seen = []
+    for _ in range(200):
+        s.scan()
+        seen.append(s.get("q"))
+    assert seen[:50] == [True] * 50 and seen[50:100] == [False] * 50 and seen[100] is True
+
+
+# ---- timers -------------------------------------------------------------------------
+
+TON = "input a : bool at %IX0.0\ntimer t : TON = 100ms\nrung: a -> t\n"
+
+
+def test_ton_delays_and_clamps_and_resets():
+    s = sim(TON)
+    s.set("a", True)
+    s.scan()
+    assert s.get("t.ET") == 0 and s.get("t.Q") is False
+    s.run_for(90)
+    assert s.get("t.ET") == 90 and s.get("t.Q") is False
+    s.run_for(10)
+    assert s.get("t.ET") == 100 and s.get("t.Q") is True
+    s.run_for(500)
+    assert s.get("t.ET") == 100  # clamps at PT
+    s.set("a", False)
+    s.scan()
+    assert s.get("t.ET") == 0 and s.get("t.Q") is False
+
+
+def test_ton_pt_changed_while_timing_takes_effect_at_once():
+    s = sim(TON)
+    s.set("a", True)
+    s.scan()
+    s.run_for(50)
+    s.set("t.PT", 40)
+    s.scan()
+    assert s.get("t.Q") is True and s.get("t.ET") == 40
+
+
+def test_ton_uses_real_elapsed_time_not_scan_count():
+    s = sim(TON)
+    s.set("a", True)
+    s.scan()
+    rt = s.runtime
+    rt.scan(s.time_ms + 250)  # one overrun scan of 250 ms
+    assert rt.get("t.Q") is True and rt.get("t.ET") == 100
+
+
+def test_ton_ticks_wrap():
+    s = sim(TON)
+    rt = s.runtime
+    rt.set("a", True)
+    now = (1 << 30) - 50
+    rt.scan(now)
+    for _ in range(10):
+        now = (now + 10) & ((1 << 30) - 1)
+        rt.scan(now)
+    assert rt.get("t.ET") == 100 and rt.get("t.Q") is True
+
+
+def test_tof_no_pulse_at_power_up_and_off_delay():
+    s = sim("input a : bool at %IX0.0\ntimer t : TOF = 100ms\nrung: a -> t\n")
+    s.scan()
+    assert s.get("t.Q") is False
+    s.set("a", True)
+    s.scan()
+    assert s.get("t.Q") is True
+    s.set("a", False)
+    s.scan()
+    assert s.get("t.Q") is True and s.get("t.ET") == 0
+    s.run_for(90)
+    assert s.get("t.Q") is True and s.get("t.ET") == 90
+    s.run_for(10)
+    assert s.get("t.Q") is False and s.get("t.ET") == 100
+    s.set("a", True)
+    s.scan()
+    assert s.get("t.Q") is True and s.get("t.ET") == 0
+
+
+def test_tp_is_not_retriggerable_and_holds_et():
+    s = sim("input a : bool at %IX0.0\ntimer t : TP = 100ms\nrung: a -> t\n")
+    s.scan()
+    s.set("a", True)
+    s.scan()
+    assert s.get("t.Q") is True
+    s.set("a", False)
+    s.run_for(50)
+    s.set("a", True)  # re-trigger attempt while timing: ignored
+    s.run_for(50)
+    assert s.get("t.Q") is False and s.get("t.ET") == 100
+    s.run_for(200)
+    assert s.get("t.ET") == 100  # held at PT while IN stays true
+    s.set("a", False)
+    s.scan()
+    assert s.get("t.ET") == 0
+    s.set("a", True)
+    s.scan()
+    assert s.get("t.Q") is True  # a new rising edge starts a new pulse
+
+
+def test_tp_does_not_fire_at_power_up():
+    s = sim("input a : bool at %IX0.0\ntimer t : TP = 100ms\nrung: a -> t\n")
+    s.set("a", True)
+    s.scan()
+    assert s.get("t.Q") is False
+
+
+def test_rto_accumulates_holds_and_clears_only_on_reset():
+    s = sim("input a : bool at %IX0.0\ninput r : bool at %IX0.1\ntimer t : RTO = 100ms\n"
+            "rung: a -> t\nrung: r -> reset t\n")
+    s.set("a", True)
+    s.scan()
+    s.run_for(60)
+    s.set("a", False)
+    s.run_for(1000)
+    assert s.get("t.ET") == 60 and s.get("t.Q") is False
+    s.set("a", True)
+    s.scan()
+    s.run_for(40)
+    assert s.get("t.ET") == 100 and s.get("t.Q") is True
+    s.set("a", False)
+    s.set("r", True)
+    s.scan()
+    assert s.get("t.ET") == 0 and s.get("t.Q") is False
+
+
+# ---- counters -----------------------------------------------------------------------
+
+CTUD = ("input u : bool at %IX0.0\ninput d : bool at %IX0.1\ninput r : bool at %IX0.2\n"
+        "input l : bool at %IX0.3\ncounter c : CTUD = 3\n"
+        "rung: u -> count c\nrung: d -> count_down c\nrung: r -> reset c\nrung: l -> load c\n")
+
+
+def pulse(s, name):
+    s.set(name, True)
+    s.scan()
+    s.set(name, False)
+    s.scan()
+
+
+def test_counter_input_true_at_first_scan_does_not_count():
+    s = sim(CTUD)
+    s.set("u", True)
+    s.scan()
+    assert s.get("c.CV") == 0
+    s.set("u", False)
+    s.scan()
+    pulse(s, "u")
+    assert s.get("c.CV") == 1
+
+
+def test_ctud_counts_and_flags_past_preset():
+    s = sim(CTUD)
+    s.scan()
+    for _ in range(4):
+        pulse(s, "u")
+    assert s.get("c.CV") == 4 and s.get("c.QU") is True and s.get("c.QD") is False
+    for _ in range(5):
+        pulse(s, "d")
+    assert s.get("c.CV") == -1 and s.get("c.QD") is True
+
+
+def test_up_and_down_in_one_scan_cancel():
+    s = sim(CTUD)
+    s.scan()
+    s.set("u", True)
+    s.set("d", True)
+    s.scan()
+    assert s.get("c.CV") == 0
+
+
+def test_reset_beats_load_beats_count():
+    s = sim(CTUD)
+    s.scan()
+    s.set("u", True)
+    s.set("l", True)
+    s.scan()
+    assert s.get("c.CV") == 3  # load beats counting
+    s.set("u", False)
+    s.set("r", True)
+    s.scan()
+    assert s.get("c.CV") == 0  # reset beats load
+
+
+def test_counter_saturates_at_int_limits():
+    s = sim(CTUD)
+    s.scan()
+    s.set("c.CV", 32766)
+    for _ in range(3):
+        pulse(s, "u")
+    assert s.get("c.CV") == 32767
+    s.set("c.CV", -32767)
+    for _ in range(3):
+        pulse(s, "d")
+    assert s.get("c.CV") == -32768
+
+
+def test_ctu_q_and_ctd_q():
+    s = sim("input u : bool at %IX0.0\ninput l : bool at %IX0.1\ncounter up : CTU = 2\n"
+            "counter dn : CTD = 2\nrung: u -> count up, count_down dn\nrung: l -> load dn\n")
+    s.scan()
+    assert s.get("dn.Q") is True  # CV 0 <= 0
+    pulse(s, "l")
+    assert s.get("dn.CV") == 2 and s.get("dn.Q") is False
+    pulse(s, "u")
+    pulse(s, "u")
+    assert s.get("up.Q") is True and s.get("up.CV") == 2
+    assert s.get("dn.Q") is True and s.get("dn.CV") == 0
+
+
+# ---- arithmetic ---------------------------------------------------------------------
+
+
+def calc(expr, vtype="int", **inputs):
+    decls = "".join(f"var {k} : {t} = {v}\n" for k, (t, v) in inputs.items())
+    s = sim(decls + f"var r : {vtype}\nrung: true -> r := {expr}\n")
+    s.scan()
+    return s.get("r"), s.runtime.math_error
+
+
+@pytest.mark.parametrize("expr,want", [
+    ("a / b", -3), ("a mod b", -1), ("c / b", 3), ("c mod b", 1), ("a / d", 3), ("a mod d", -1),
+])
+def test_truncating_division(expr, want):
+    assert calc(expr, a=("int", -7), b=("int", 2), c=("int", 7), d=("int", -2))[0] == want
+
+
+def test_division_by_zero_gives_zero_and_sets_math_error():
+    s = sim("var a : int = 5\nvar z : int\nvar r : int = 9\noutput e : bool at %QX0.0\n"
+            "rung: true -> r := a / z\nrung: math_error -> e\n")
+    s.scan()
+    assert s.get("r") == 0 and s.runtime.math_error is True and s.get("e") is True
+    assert s.runtime.state == STATE_RUN
+
+
+@pytest.mark.parametrize("expr,vtype,want", [
+    ("a + 1", "int", -32768), ("-b", "int", -32768), ("abs(b)", "int", -32768),
+    ("a * 2", "int", -2), ("d + 1", "dint", -2147483648), ("int(e)", "int", -25536),
+])
+def test_integer_wrap_around(expr, vtype, want):
+    got, _ = calc(expr, vtype, a=("int", 32767), b=("int", -32768), d=("dint", 2147483647),
+                  e=("dint", 40000))
+    assert got == want
+
+
+def test_reals_are_binary32():
+    got, _ = calc("x + 0.1", "real", x=("real", 0.2))
+    import struct
+
+    assert got == struct.unpack("<f", struct.pack("<f", 0.2 + 0.1))[0]
+    assert got != 0.2 + 0.1
+
+
+@pytest.mark.parametrize("value,want", [(2.5, 3), (-2.5, -3), (2.4, 2), (-0.5, -1)])
+def test_real_to_int_rounds_half_away_from_zero(value, want):
+    assert calc("int(x)", "int", x=("real", value))[0] == want
+
+
+def test_functions_and_widening():
+    assert calc("limit(0, a, 10) + min(a, 3) + max(a, 30)", a=("int", 20))[0] == 10 + 3 + 30
+    assert calc("a + d", "dint", a=("int", 1), d=("dint", 100000))[0] == 100001
+    assert calc("a + x", "real", a=("int", 1), x=("real", 0.5))[0] == 1.5
+
+
+# ---- state, forcing, faults, retain -------------------------------------------------
+
+MOTOR = ("input start : bool at %IX0.0\ninput stop : bool at %IX0.1\n"
+         "output motor : bool at %QX0.0\nvar starts : dint retain\nvar plain : int\n"
+         "counter c : CTU = 5 retain\ntimer t : RTO = 1s retain\n"
+         "rung: (start or motor) and stop -> motor\n"
+         "rung: rising motor -> starts := starts + 1, plain := plain + 1, count c\n"
+         "rung: motor -> t\n")
+
+
+def started(s):
+    s.scan()
+    s.set("stop", True)
+    s.set("start", True)
+    s.scan()
+    s.set("start", False)
+    s.scan()
+
+
+def test_stop_and_run_drive_outputs_safe():
+    s = sim(MOTOR)
+    started(s)
+    rt = s.runtime
+    assert rt.outputs == [True]
+    rt.stop()
+    assert rt.state == STATE_STOP and rt.outputs == [False]
+    s.scan()
+    assert rt.outputs == [False]
+    rt.run()
+    s.scan()
+    assert rt.outputs == [True]
+
+
+def test_forcing_applies_at_start_and_end_of_scan():
+    s = sim(MOTOR)
+    rt = s.runtime
+    started(s)
+    rt.force(rt.input_vars[1], False)  # force the stop button pressed
+    s.scan()
+    assert rt.outputs == [False] and rt.forced == {rt.input_vars[1]: False}
+    rt.release_all()
+    rt.force(rt.output_vars[0], True)  # force the motor output on
+    s.scan()
+    assert rt.outputs == [True]
+    rt.release(rt.output_vars[0])
+    s.scan()
+    assert rt.forced == {}
+
+
+def test_fault_drives_outputs_safe_and_keeps_retained():
+    s = sim(MOTOR)
+    started(s)
+    rt = s.runtime
+    snap = rt.retain_snapshot()
+
+    def broken(v, pw, dt):
+        raise ValueError("boom")
+
+    good = rt._chunks[0]
+    rt._chunks[0] = broken
+    s.scan()
+    assert rt.state == STATE_FAULT and rt.fault_code == 1 and rt.outputs == [False]
+    s.scan()
+    assert rt.state == STATE_FAULT
+    assert rt.retain_snapshot() == snap
+    rt._chunks[0] = good
+    rt.reset_fault()
+    assert rt.state == STATE_RUN and rt.get("starts") == 1
+
+
+def test_retain_round_trip_and_restart():
+    s = sim(MOTOR)
+    started(s)
+    s.run_for(300)
+    rt = s.runtime
+    assert (rt.get("starts"), rt.get("plain"), rt.get("c.CV")) == (1, 1, 1)
+    snap = rt.retain_snapshot()
+    s.restart()
+    assert (rt.get("starts"), rt.get("plain"), rt.get("c.CV")) == (1, 0, 1)
+    # RTO began at t=10 (the start scan) and the clock is now at 320
+    assert rt.get("t.ET") == 310 and rt.get("motor") is False and rt.first_scan
+    fresh = Runtime(rung.compile_source(HEAD + MOTOR, "t.rung").to_bytes())
+    fresh.retain_restore(snap)
+    assert fresh.get("starts") == 1 and fresh.get("t.ET") == 310
+
+
+def test_retain_snapshot_of_other_program_or_corrupt_is_refused():
+    a = sim(MOTOR).runtime
+    b = sim(MOTOR + "var other : int retain\n").runtime
+    with pytest.raises(LoadError, match="another program"):
+        b.retain_restore(a.retain_snapshot())
+    bad = bytearray(a.retain_snapshot())
+    bad[12] ^= 0xFF
+    with pytest.raises(LoadError, match="corrupted"):
+        a.retain_restore(bytes(bad))
+
+
+def test_power_flow_per_rung():
+    s = sim(MOTOR)
+    started(s)
+    assert list(s.runtime.power) == [1, 0, 1]
+
+
+def test_get_set_by_name_and_errors():
+    s = sim(MOTOR + "const K = 3\n")
+    rt = s.runtime
+    with pytest.raises(KeyError):
+        rt.get("nope")
+    with pytest.raises(ValueError):
+        rt.set("K", 4)
+    with pytest.raises(ValueError):
+        rt.set("motor", 7)
+    rt.set("plain", 70000)
+    assert rt.get("plain") == 70000 - 65536
