@@ -1,0 +1,145 @@
+"""Hostile bytecode: the verifier rejects it with LoadError or it runs normally; never a crash."""
+
+import struct
+
+import pytest
+
+import rung
+from rung.runtime import LoadError, Runtime
+from rung.runtime import container as c
+from rung.runtime.crc import crc32
+from rung.runtime.instructions import encode_instruction
+
+SMALL = """program small
+input a : bool at %IX0.0
+input n : int at %IW0
+output q : bool at %QX0.0
+var x : dint retain
+var r : real
+timer t : TON = 50ms
+counter k : CTUD = 3
+rung: (a or q) and not t.Q -> q, t
+rung: rising a -> count k, x := x + dint(n) / 3
+rung: falling a and n > 5 -> count_down k, r := r * 1.5 + real(n)
+rung: k.QU -> reset k
+"""
+
+
+def with_crc(data):
+    data = bytearray(data)
+    struct.pack_into("<I", data, 12, crc32(memoryview(data)[16:]))
+    return bytes(data)
+
+
+def exercise(data):
+    """Load and, if accepted, scan: the only exception allowed is LoadError at load."""
+    try:
+        rt = Runtime(data)
+    except LoadError as exc:
+        assert str(exc)
+        return "rejected"
+    for i in range(20):
+        for k in range(len(rt.inputs)):
+            rt.inputs[k] = (i % 3 == 0) if isinstance(rt.inputs[k], bool) else i * 7
+        rt.scan(i * 10)
+    assert rt.state in (0, 1, 2)
+    return "ran"
+
+
+def test_every_byte_flipped_with_crc_recomputed():
+    base = rung.compile_source(SMALL, "small.rung").to_bytes()
+    outcomes = {"rejected": 0, "ran": 0}
+    for pos in range(16, len(base)):
+        for mask in (0x01, 0x80, 0xFF):
+            data = bytearray(base)
+            data[pos] ^= mask
+            outcomes[exercise(with_crc(data))] += 1
+    assert outcomes["rejected"] > 0 and outcomes["ran"] > 0
+
+
+def test_every_truncation_is_rejected():
+    base = rung.compile_source(SMALL, "small.rung").to_bytes()
+    # cutting exactly before the optional debug section leaves a valid program
+    without_debug = len(rung.compile_source(SMALL, "small.rung", debug=False).to_bytes())
+    for n in range(len(base)):
+        data = bytearray(base[:n])
+        if n >= 16:
+            struct.pack_into("<I", data, 8, n)
+            data = with_crc(data)
+        if n == without_debug:
+            assert Runtime(bytes(data)).image.debug is None
+            continue
+        with pytest.raises(LoadError):
+            Runtime(bytes(data))
+
+
+def test_header_errors_are_precise():
+    base = rung.compile_source(SMALL, "small.rung").to_bytes()
+    with pytest.raises(LoadError, match="magic"):
+        Runtime(b"JUNK" + base[4:])
+    bad = bytearray(base)
+    bad[4] = 9
+    with pytest.raises(LoadError, match="format 9"):
+        Runtime(bytes(bad))
+    bad = bytearray(base)
+    bad[-1] ^= 1
+    with pytest.raises(LoadError, match="CRC"):
+        Runtime(bytes(bad))
+    with pytest.raises(LoadError):
+        Runtime("not bytes")
+
+
+def image(rung_ops, vars=None, blocks=(), n_edges=0):
+    img = c.Image()
+    img.vars = vars or [(0, 1, 1, 0, False), (0, 2, 2, 0, False), (1, 0, 0, 0, 0), (1, 8, 0, 0, 5)]
+    img.blocks = list(blocks)
+    img.n_edges = n_edges
+    code = bytearray()
+    for op in rung_ops:
+        encode_instruction(code, *op)
+    img.rung_bytes = [bytes(code)]
+    return c.encode(img)
+
+
+@pytest.mark.parametrize("ops,message", [
+    ([("LOAD", 9), ("POWER",)], "variable 9 does not exist"),
+    ([("LOAD", 2), ("POWER",)], "exactly one bool"),
+    ([("LOAD", 0), ("LOAD", 0), ("POWER",)], "exactly one bool"),
+    ([("LOAD", 0), ("POWER",), ("COIL", 0)], "writes input"),
+    ([("LOAD", 0), ("POWER",), ("PUSH_INT", 1), ("STORE", 3)], "writes constant"),
+    ([("LOAD", 0), ("POWER",), ("COIL", 2)], "not bool"),
+    ([("LOAD", 0), ("POWER",), ("PUSH_DINT", 1), ("STORE", 2)], "type"),
+    ([("LOAD", 0), ("LOAD", 2), ("AND",), ("POWER",)], "wrong type"),
+    ([("LOAD", 2), ("LOAD", 0), ("ADD",), ("POWER",)], "different types"),
+    ([("LOAD", 0), ("LOAD", 0), ("ADD",), ("POWER",)], "arithmetic on bool"),
+    ([("COIL", 1), ("LOAD", 0), ("POWER",)], "before POWER"),
+    ([("LOAD", 0)], "without POWER"),
+    ([("LOAD", 0), ("POWER",), ("LOAD", 0), ("POWER",)], "second POWER"),
+    ([("LOAD", 0), ("RISING", 0), ("POWER",)], "edge memory 0 does not exist"),
+    ([("LOAD", 0), ("POWER",), ("TIMER", 0)], "block 0 does not exist"),
+    ([("SYS", 7), ("POWER",)], "unknown system"),
+    ([("AND",), ("POWER",)], "underflow"),
+    ([("LOAD", 2), ("CONV", 9), ("POWER",)], "unknown type"),
+])
+def test_verifier_rejects(ops, message):
+    with pytest.raises(LoadError, match=message):
+        Runtime(image(ops))
+
+
+def test_verifier_limits_stack_depth():
+    ops = [("PUSH_TRUE",)] * 40 + [("AND",)] * 39 + [("POWER",)]
+    with pytest.raises(LoadError, match="stack deeper"):
+        Runtime(image(ops))
+
+
+def test_timer_driven_twice_and_wrong_counter_action():
+    timer = [(1, 0, 100)]
+    with pytest.raises(LoadError, match="driven twice"):
+        Runtime(image([("LOAD", 0), ("POWER",), ("TIMER", 0), ("TIMER", 0)], blocks=timer))
+    with pytest.raises(LoadError, match="on a timer"):
+        Runtime(image([("LOAD", 0), ("POWER",), ("COUNT_UP", 0)], blocks=timer))
+    ctu = [(5, 0, 3)]
+    with pytest.raises(LoadError, match="without that input"):
+        Runtime(image([("LOAD", 0), ("POWER",), ("COUNT_DOWN", 0)], blocks=ctu))
+    with pytest.raises(LoadError, match="no member"):
+        Runtime(image([("LOAD_MEMBER", 0, 1), ("POWER",)], blocks=ctu))
