@@ -248,7 +248,7 @@ class Checker:
             is_in if d.kind == "input" else is_out if d.kind == "output" else not (is_in or is_out)
         )
         if not fits_kind:
-            self.r.address_misfit(span, text, f"is not {want}", f"a {d.kind} needs {want}")
+            self.r.address_misfit(span, text, f"is not {want}", f"{_a(d.kind)} needs {want}")
             return None
         if vtype not in types:
             fitting = [

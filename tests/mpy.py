@@ -19,14 +19,22 @@ def mpy_available():
 def run_mpy(code, timeout=120, heap=4 * 1024 * 1024):
     """Run `code` under MicroPython; return its stdout. Fails the test on a Python error."""
     need(shutil.which("node") is not None, "node not found: MicroPython tests skipped")
-    need(os.path.isdir(PACKAGE), "npm package @micropython/micropython-webassembly-pyscript "
-         "not installed (run `npm install`): MicroPython tests skipped")
+    need(
+        os.path.isdir(PACKAGE),
+        "npm package @micropython/micropython-webassembly-pyscript "
+        "not installed (run `npm install`): MicroPython tests skipped",
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(code)
         path = f.name
     try:
-        proc = subprocess.run(["node", RUNNER, path, str(heap)], capture_output=True,
-                              text=True, timeout=timeout, cwd=ROOT)
+        proc = subprocess.run(
+            ["node", RUNNER, path, str(heap)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
     finally:
         os.unlink(path)
     if proc.returncode != 0:

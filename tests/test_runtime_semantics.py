@@ -24,8 +24,10 @@ def test_inputs_are_sampled_once_per_scan():
 
 
 def test_mid_scan_input_change_is_invisible():
-    s = sim("input a : bool at %IX0.0\noutput q : bool at %QX0.0\nvar m : bool\n"
-            "rung: a -> m\nrung: a -> q\n")
+    s = sim(
+        "input a : bool at %IX0.0\noutput q : bool at %QX0.0\nvar m : bool\n"
+        "rung: a -> m\nrung: a -> q\n"
+    )
     rt = s.runtime
     # change the input image between the two chunks' rungs: the runtime copied it already
     orig = rt._chunks[0]
@@ -43,16 +45,19 @@ def test_mid_scan_input_change_is_invisible():
 
 
 def test_last_coil_wins():
-    s = sim("input a : bool at %IX0.0\noutput q : bool at %QX0.0\n"
-            "rung: a -> q\nrung: not a -> q\n")
+    s = sim(
+        "input a : bool at %IX0.0\noutput q : bool at %QX0.0\n" "rung: a -> q\nrung: not a -> q\n"
+    )
     s.set("a", True)
     s.scan()
     assert s.get("q") is False
 
 
 def test_read_before_write_across_rungs_sees_last_scan():
-    s = sim("input a : bool at %IX0.0\nvar m : bool\noutput q : bool at %QX0.0\n"
-            "rung: m -> q\nrung: a -> m\n")
+    s = sim(
+        "input a : bool at %IX0.0\nvar m : bool\noutput q : bool at %QX0.0\n"
+        "rung: m -> q\nrung: a -> m\n"
+    )
     s.set("a", True)
     s.scan()
     assert s.get("m") is True and s.get("q") is False
@@ -61,8 +66,10 @@ def test_read_before_write_across_rungs_sees_last_scan():
 
 
 def test_set_reset_and_negated_coil():
-    s = sim("input a : bool at %IX0.0\ninput b : bool at %IX0.1\noutput q : bool at %QX0.0\n"
-            "output n : bool at %QX0.1\nrung: a -> set q\nrung: b -> reset q\nrung: a -> not n\n")
+    s = sim(
+        "input a : bool at %IX0.0\ninput b : bool at %IX0.1\noutput q : bool at %QX0.0\n"
+        "output n : bool at %QX0.1\nrung: a -> set q\nrung: b -> reset q\nrung: a -> not n\n"
+    )
     s.set("a", True)
     s.scan()
     assert s.get("q") is True and s.get("n") is False
@@ -76,8 +83,10 @@ def test_set_reset_and_negated_coil():
 
 def test_parallel_legs_all_run():
     # an edge behind a true parallel leg still updates its memory
-    s = sim("input a : bool at %IX0.0\ninput b : bool at %IX0.1\noutput q : bool at %QX0.0\n"
-            "var n : int\nrung: a or rising b -> q\nrung: rising b -> n := n + 1\n")
+    s = sim(
+        "input a : bool at %IX0.0\ninput b : bool at %IX0.1\noutput q : bool at %QX0.0\n"
+        "var n : int\nrung: a or rising b -> q\nrung: rising b -> n := n + 1\n"
+    )
     s.scan()
     s.set("a", True)
     s.set("b", True)
@@ -93,8 +102,10 @@ def test_parallel_legs_all_run():
 
 @pytest.mark.parametrize("level", [True, False])
 def test_edges_do_not_fire_on_first_scan(level):
-    s = sim("input a : bool at %IX0.0\nvar r : int\nvar f : int\n"
-            "rung: rising a -> r := r + 1\nrung: falling a -> f := f + 1\n")
+    s = sim(
+        "input a : bool at %IX0.0\nvar r : int\nvar f : int\n"
+        "rung: rising a -> r := r + 1\nrung: falling a -> f := f + 1\n"
+    )
     s.set("a", level)
     s.scan()
     assert (s.get("r"), s.get("f")) == (0, 0)
@@ -106,8 +117,10 @@ def test_edges_do_not_fire_on_first_scan(level):
 
 
 def test_each_edge_occurrence_has_its_own_memory():
-    s = sim("input a : bool at %IX0.0\nvar x : int\nvar y : int\n"
-            "rung: rising a -> x := x + 1\nrung: rising a -> y := y + 1\n")
+    s = sim(
+        "input a : bool at %IX0.0\nvar x : int\nvar y : int\n"
+        "rung: rising a -> x := x + 1\nrung: rising a -> y := y + 1\n"
+    )
     s.scan()
     s.set("a", True)
     s.scan()
@@ -115,8 +128,10 @@ def test_each_edge_occurrence_has_its_own_memory():
 
 
 def test_first_scan_flag_and_clocks():
-    s = sim("var n : int\nvar c : int\nrung: first_scan -> n := n + 1\n"
-            "rung: clock_100ms -> c := c + 1\n")
+    s = sim(
+        "var n : int\nvar c : int\nrung: first_scan -> n := n + 1\n"
+        "rung: clock_100ms -> c := c + 1\n"
+    )
     s.run_for(1000)
     assert s.get("n") == 1
     # clock_100ms is true 50 ms of every 100 ms: 5 of 10 scans at a 10 ms cycle
@@ -235,8 +250,10 @@ def test_tp_does_not_fire_at_power_up():
 
 
 def test_rto_accumulates_holds_and_clears_only_on_reset():
-    s = sim("input a : bool at %IX0.0\ninput r : bool at %IX0.1\ntimer t : RTO = 100ms\n"
-            "rung: a -> t\nrung: r -> reset t\n")
+    s = sim(
+        "input a : bool at %IX0.0\ninput r : bool at %IX0.1\ntimer t : RTO = 100ms\n"
+        "rung: a -> t\nrung: r -> reset t\n"
+    )
     s.set("a", True)
     s.scan()
     s.run_for(60)
@@ -255,9 +272,11 @@ def test_rto_accumulates_holds_and_clears_only_on_reset():
 
 # ---- counters -----------------------------------------------------------------------
 
-CTUD = ("input u : bool at %IX0.0\ninput d : bool at %IX0.1\ninput r : bool at %IX0.2\n"
-        "input l : bool at %IX0.3\ncounter c : CTUD = 3\n"
-        "rung: u -> count c\nrung: d -> count_down c\nrung: r -> reset c\nrung: l -> load c\n")
+CTUD = (
+    "input u : bool at %IX0.0\ninput d : bool at %IX0.1\ninput r : bool at %IX0.2\n"
+    "input l : bool at %IX0.3\ncounter c : CTUD = 3\n"
+    "rung: u -> count c\nrung: d -> count_down c\nrung: r -> reset c\nrung: l -> load c\n"
+)
 
 
 def pulse(s, name):
@@ -325,8 +344,10 @@ def test_counter_saturates_at_int_limits():
 
 
 def test_ctu_q_and_ctd_q():
-    s = sim("input u : bool at %IX0.0\ninput l : bool at %IX0.1\ncounter up : CTU = 2\n"
-            "counter dn : CTD = 2\nrung: u -> count up, count_down dn\nrung: l -> load dn\n")
+    s = sim(
+        "input u : bool at %IX0.0\ninput l : bool at %IX0.1\ncounter up : CTU = 2\n"
+        "counter dn : CTD = 2\nrung: u -> count up, count_down dn\nrung: l -> load dn\n"
+    )
     s.scan()
     assert s.get("dn.Q") is True  # CV 0 <= 0
     pulse(s, "l")
@@ -347,28 +368,46 @@ def calc(expr, vtype="int", **inputs):
     return s.get("r"), s.runtime.math_error
 
 
-@pytest.mark.parametrize("expr,want", [
-    ("a / b", -3), ("a mod b", -1), ("c / b", 3), ("c mod b", 1), ("a / d", 3), ("a mod d", -1),
-])
+@pytest.mark.parametrize(
+    "expr,want",
+    [
+        ("a / b", -3),
+        ("a mod b", -1),
+        ("c / b", 3),
+        ("c mod b", 1),
+        ("a / d", 3),
+        ("a mod d", -1),
+    ],
+)
 def test_truncating_division(expr, want):
     assert calc(expr, a=("int", -7), b=("int", 2), c=("int", 7), d=("int", -2))[0] == want
 
 
 def test_division_by_zero_gives_zero_and_sets_math_error():
-    s = sim("var a : int = 5\nvar z : int\nvar r : int = 9\noutput e : bool at %QX0.0\n"
-            "rung: true -> r := a / z\nrung: math_error -> e\n")
+    s = sim(
+        "var a : int = 5\nvar z : int\nvar r : int = 9\noutput e : bool at %QX0.0\n"
+        "rung: true -> r := a / z\nrung: math_error -> e\n"
+    )
     s.scan()
     assert s.get("r") == 0 and s.runtime.math_error is True and s.get("e") is True
     assert s.runtime.state == STATE_RUN
 
 
-@pytest.mark.parametrize("expr,vtype,want", [
-    ("a + 1", "int", -32768), ("-b", "int", -32768), ("abs(b)", "int", -32768),
-    ("a * 2", "int", -2), ("d + 1", "dint", -2147483648), ("int(e)", "int", -25536),
-])
+@pytest.mark.parametrize(
+    "expr,vtype,want",
+    [
+        ("a + 1", "int", -32768),
+        ("-b", "int", -32768),
+        ("abs(b)", "int", -32768),
+        ("a * 2", "int", -2),
+        ("d + 1", "dint", -2147483648),
+        ("int(e)", "int", -25536),
+    ],
+)
 def test_integer_wrap_around(expr, vtype, want):
-    got, _ = calc(expr, vtype, a=("int", 32767), b=("int", -32768), d=("dint", 2147483647),
-                  e=("dint", 40000))
+    got, _ = calc(
+        expr, vtype, a=("int", 32767), b=("int", -32768), d=("dint", 2147483647), e=("dint", 40000)
+    )
     assert got == want
 
 
@@ -393,12 +432,14 @@ def test_functions_and_widening():
 
 # ---- state, forcing, faults, retain -------------------------------------------------
 
-MOTOR = ("input start : bool at %IX0.0\ninput stop : bool at %IX0.1\n"
-         "output motor : bool at %QX0.0\nvar starts : dint retain\nvar plain : int\n"
-         "counter c : CTU = 5 retain\ntimer t : RTO = 1s retain\n"
-         "rung: (start or motor) and stop -> motor\n"
-         "rung: rising motor -> starts := starts + 1, plain := plain + 1, count c\n"
-         "rung: motor -> t\n")
+MOTOR = (
+    "input start : bool at %IX0.0\ninput stop : bool at %IX0.1\n"
+    "output motor : bool at %QX0.0\nvar starts : dint retain\nvar plain : int\n"
+    "counter c : CTU = 5 retain\ntimer t : RTO = 1s retain\n"
+    "rung: (start or motor) and stop -> motor\n"
+    "rung: rising motor -> starts := starts + 1, plain := plain + 1, count c\n"
+    "rung: motor -> t\n"
+)
 
 
 def started(s):

@@ -101,26 +101,29 @@ def image(rung_ops, vars=None, blocks=(), n_edges=0):
     return c.encode(img)
 
 
-@pytest.mark.parametrize("ops,message", [
-    ([("LOAD", 9), ("POWER",)], "variable 9 does not exist"),
-    ([("LOAD", 2), ("POWER",)], "exactly one bool"),
-    ([("LOAD", 0), ("LOAD", 0), ("POWER",)], "exactly one bool"),
-    ([("LOAD", 0), ("POWER",), ("COIL", 0)], "writes input"),
-    ([("LOAD", 0), ("POWER",), ("PUSH_INT", 1), ("STORE", 3)], "writes constant"),
-    ([("LOAD", 0), ("POWER",), ("COIL", 2)], "not bool"),
-    ([("LOAD", 0), ("POWER",), ("PUSH_DINT", 1), ("STORE", 2)], "type"),
-    ([("LOAD", 0), ("LOAD", 2), ("AND",), ("POWER",)], "wrong type"),
-    ([("LOAD", 2), ("LOAD", 0), ("ADD",), ("POWER",)], "different types"),
-    ([("LOAD", 0), ("LOAD", 0), ("ADD",), ("POWER",)], "arithmetic on bool"),
-    ([("COIL", 1), ("LOAD", 0), ("POWER",)], "before POWER"),
-    ([("LOAD", 0)], "without POWER"),
-    ([("LOAD", 0), ("POWER",), ("LOAD", 0), ("POWER",)], "second POWER"),
-    ([("LOAD", 0), ("RISING", 0), ("POWER",)], "edge memory 0 does not exist"),
-    ([("LOAD", 0), ("POWER",), ("TIMER", 0)], "block 0 does not exist"),
-    ([("SYS", 7), ("POWER",)], "unknown system"),
-    ([("AND",), ("POWER",)], "underflow"),
-    ([("LOAD", 2), ("CONV", 9), ("POWER",)], "unknown type"),
-])
+@pytest.mark.parametrize(
+    "ops,message",
+    [
+        ([("LOAD", 9), ("POWER",)], "variable 9 does not exist"),
+        ([("LOAD", 2), ("POWER",)], "exactly one bool"),
+        ([("LOAD", 0), ("LOAD", 0), ("POWER",)], "exactly one bool"),
+        ([("LOAD", 0), ("POWER",), ("COIL", 0)], "writes input"),
+        ([("LOAD", 0), ("POWER",), ("PUSH_INT", 1), ("STORE", 3)], "writes constant"),
+        ([("LOAD", 0), ("POWER",), ("COIL", 2)], "not bool"),
+        ([("LOAD", 0), ("POWER",), ("PUSH_DINT", 1), ("STORE", 2)], "type"),
+        ([("LOAD", 0), ("LOAD", 2), ("AND",), ("POWER",)], "wrong type"),
+        ([("LOAD", 2), ("LOAD", 0), ("ADD",), ("POWER",)], "different types"),
+        ([("LOAD", 0), ("LOAD", 0), ("ADD",), ("POWER",)], "arithmetic on bool"),
+        ([("COIL", 1), ("LOAD", 0), ("POWER",)], "before POWER"),
+        ([("LOAD", 0)], "without POWER"),
+        ([("LOAD", 0), ("POWER",), ("LOAD", 0), ("POWER",)], "second POWER"),
+        ([("LOAD", 0), ("RISING", 0), ("POWER",)], "edge memory 0 does not exist"),
+        ([("LOAD", 0), ("POWER",), ("TIMER", 0)], "block 0 does not exist"),
+        ([("SYS", 7), ("POWER",)], "unknown system"),
+        ([("AND",), ("POWER",)], "underflow"),
+        ([("LOAD", 2), ("CONV", 9), ("POWER",)], "unknown type"),
+    ],
+)
 def test_verifier_rejects(ops, message):
     with pytest.raises(LoadError, match=message):
         Runtime(image(ops))

@@ -24,8 +24,11 @@ def trace(Runtime, code, steps):
         rt.scan(now)
         lines.append(
             " ".join(_fmt(x) for x in rt.outputs)
-            + " | " + " ".join(_fmt(x) for x in rt.v)
-            + " | " + "".join(str(b) for b in rt.power)
-            + " | " + str(rt.state)
+            + " | "
+            + " ".join(_fmt(x) for x in rt.v)
+            + " | "
+            + "".join(str(b) for b in rt.power)
+            + " | "
+            + str(rt.state)
         )
     return lines
