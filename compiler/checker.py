@@ -571,9 +571,9 @@ class Checker:
         if ta == tb:
             return ta
         if ta == ILIT and tb != O.T_BOOL:
-            return tb
+            return self._fit(a, tb)
         if tb == ILIT and ta != O.T_BOOL:
-            return ta
+            return self._fit(b, ta)
         if ta in RANK and tb in RANK:
             return ta if RANK[ta] > RANK[tb] else tb
         self.r.mismatch(
@@ -582,6 +582,13 @@ class Checker:
             "convert one side with int(), dint(), real() or time()",
         )
         raise _Bad
+
+    @staticmethod
+    def _fit(lit, t):
+        """An int literal too big for an int operand widens the operation to dint."""
+        if t == O.T_INT and lit.op == "lit" and not -32768 <= lit.value <= 32767:
+            return O.T_DINT
+        return t
 
     def compare(self, n):
         a, b = self.expr(n.left), self.expr(n.right)
@@ -650,7 +657,7 @@ class Checker:
             self.numeric(t, a, fname)
         t = ts[0].type
         for other in ts[1:]:
-            t = self.unify(n, TNode("lit", t), other, fname)
+            t = self.unify(n, TNode("typed", t), other, fname)
         if t == ILIT:
             t = self.default_int(n, *ts)
         ts = [self.coerce(x, t, a) for x, a in zip(ts, args, strict=False)]
