@@ -191,3 +191,32 @@ def update_counter(v, b, first):
 
 
 TIMER_FUNCS = {K_TON: "_ton", K_TOF: "_tof", K_TP: "_tp", K_RTO: "_rto"}
+
+
+def update_ctu(v, b, first):
+    """CTU: count up on CU edges, R clears (LD is never driven on a CTU)."""
+    cu = v[b + 4]
+    if v[b + 6]:
+        v[b] = 0
+        v[b + 6] = False
+    elif cu and not v[b + 8] and not first and v[b] < _CV_MAX:
+        v[b] += 1
+    v[b + 8] = cu
+    v[b + 4] = False
+    v[b + 2] = v[b] >= v[b + 1]
+
+
+def update_ctd(v, b, first):
+    """CTD: count down on CD edges; R clears, LD loads PV."""
+    cd = v[b + 5]
+    if v[b + 6]:
+        v[b] = 0
+    elif v[b + 7]:
+        v[b] = v[b + 1]
+    elif cd and not v[b + 9] and not first and v[b] > _CV_MIN:
+        v[b] -= 1
+    v[b + 9] = cd
+    v[b + 5] = False
+    v[b + 6] = False
+    v[b + 7] = False
+    v[b + 3] = v[b] <= 0

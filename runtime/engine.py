@@ -25,7 +25,7 @@ from .opcodes import (
     TIMER_MEMBERS,
 )
 from .retain import RetainCodec
-from .translate import Layout, build_scan_functions
+from .translate import Layout, build_scan_function
 
 STATE_STOP = const(0)
 STATE_RUN = const(1)
@@ -63,7 +63,9 @@ class Runtime:
             "_tp": blocks.tp,
             "_rto": blocks.rto,
             "_treset": blocks.reset_timer,
-            "_ctr": blocks.update_counter,
+            "_ctud": blocks.update_counter,
+            "_ctu": blocks.update_ctu,
+            "_ctd": blocks.update_ctd,
             "_f32": arith.f32,
             "_w32": arith.w32,
             "_idiv": arith.idiv,
@@ -72,8 +74,6 @@ class Runtime:
             "_rmod": arith.rmod,
             "_r2i": arith.r2i,
         }
-        self._chunks = build_scan_functions(img, lay, ns)
-        self.power = bytearray(len(img.rungs))
         self.input_vars = []
         self.output_vars = []
         for i, var in enumerate(img.vars):
@@ -90,6 +90,9 @@ class Runtime:
         self.forced = {}
         self._names = None
         self._retain = RetainCodec(img, lay)
+        ns["_force"] = self._apply_forcing
+        self._ns = ns  # the generated code's globals
+        self._scan_fn = build_scan_function(img, lay, self.input_vars, self.output_vars, ns)
         self.state = STATE_RUN
         self.fault_code = FAULT_NONE
         self._init_memory(True)
@@ -107,8 +110,6 @@ class Runtime:
                 blocks.init_block(v, self.layout.block_base[b], blk[0], blk[2])
         for i in range(self.layout.edge_base, self.layout.size):
             v[i] = False
-        for i in range(len(self.power)):
-            self.power[i] = 0
         for k, i in enumerate(self.output_vars):
             self.outputs[k] = _safe(img.vars[i][0])
         self.scan_count = 0
@@ -144,27 +145,23 @@ class Runtime:
         v[lay.first_scan] = self.first_scan
         v[lay.clock_100ms] = phase % 100 < 50
         v[lay.clock_1s] = phase < 500
-        inputs = self.inputs
-        for k in range(len(inputs)):
-            v[self.input_vars[k]] = inputs[k]
-        self._apply_forcing(v)
-        pw = self.power
         try:
-            for f in self._chunks:
-                f(v, pw, dt)
+            self._scan_fn(v, self.inputs, self.outputs, dt, self._n_forced)
         except MemoryError:
             self._fault(FAULT_MEMORY)
             return
         except Exception:  # noqa: BLE001 - any failure must stop the machine safely
             self._fault(FAULT_EXCEPTION)
             return
-        self._apply_forcing(v)
-        outputs = self.outputs
-        for k in range(len(outputs)):
-            outputs[k] = v[self.output_vars[k]]
         self.math_error = v[lay.math_error]
         self.first_scan = False
         self.scan_count = (self.scan_count + 1) & _TICKS_MASK
+
+    @property
+    def power(self):
+        """Power flow of each rung in the last scan (1 powered, 0 not)."""
+        base = self.layout.power_base
+        return bytearray(1 if x else 0 for x in self.v[base : base + len(self.image.rungs)])
 
     def _apply_forcing(self, v):
         slots = self._force_slot

@@ -91,7 +91,13 @@ class Layout:
         self.clock_100ms = n + 1
         self.clock_1s = n + 2
         self.math_error = n + 3
-        self.size = n + 4
+        self.power_base = n + 4  # power flow of each rung in the last scan
+        self.size = n + 4 + len(img.rungs)
+
+
+def _lit(e):
+    """The value of an integer literal entry, else None."""
+    return e[3] if len(e) > 3 else None
 
 
 def _paren(e, prec):
@@ -148,12 +154,23 @@ class _RungTranslator:
         if flags & F_CONST:  # constants are inlined
             if vtype == T_REAL:
                 return (vtype, self.literal_real(init), _P_ATOM)
-            return (vtype, repr(init), _P_ATOM)
+            return (vtype, repr(init), _P_ATOM, init)
         return (vtype, "v[" + str(i) + "]", _P_ATOM)
 
     def arith(self, op, t, a, b):
         x = _paren(a, _P_ADD)
         y = _paren(b, _P_ADD + 1)
+        if (op == OP_DIV or op == OP_MOD) and t != T_REAL and (_lit(b) or 0) > 0:
+            # a positive literal divisor cannot be zero and cannot overflow: plain Python
+            # on the absolute value keeps the truncating semantics without a call
+            k = str(_lit(b))
+            if a[2] == _P_ATOM:
+                x = a[1]
+                if op == OP_DIV:
+                    e = "(" + x + " // " + k + " if " + x + " >= 0 else -(-" + x + " // " + k + "))"
+                else:
+                    e = "(" + x + " % " + k + " if " + x + " >= 0 else -(-" + x + " % " + k + "))"
+                return (t, e, _P_ATOM)
         if op == OP_DIV or op == OP_MOD:
             me = str(self.lay.math_error)
             if t == T_REAL:
@@ -217,12 +234,12 @@ class _RungTranslator:
             elif op == OP_PUSH_INT:
                 if not -32768 <= ops[0] <= 32767:
                     self.fail("int literal out of range")
-                stack.append((T_INT, "(" + str(ops[0]) + ")", _P_ATOM))
+                stack.append((T_INT, "(" + str(ops[0]) + ")", _P_ATOM, ops[0]))
             elif op == OP_PUSH_DINT or op == OP_PUSH_TIME:
                 if not -0x80000000 <= ops[0] <= 0x7FFFFFFF:
                     self.fail("literal out of range")
                 t = T_DINT if op == OP_PUSH_DINT else T_TIME
-                stack.append((t, "(" + str(ops[0]) + ")", _P_ATOM))
+                stack.append((t, "(" + str(ops[0]) + ")", _P_ATOM, ops[0]))
             elif op == OP_PUSH_REAL:
                 stack.append((T_REAL, self.literal_real(ops[0]), _P_ATOM))
             elif op == OP_SYS:
@@ -293,7 +310,7 @@ class _RungTranslator:
                 if len(stack) != 1 or stack[0][0] != T_BOOL:
                     self.fail("the condition must leave exactly one bool")
                 lines.append("p = " + stack.pop()[1])
-                lines.append("pw[" + str(r) + "] = p")
+                lines.append("v[" + str(lay.power_base + r) + "] = p")
                 powered = True
             else:
                 if not powered:
@@ -371,7 +388,8 @@ class _RungTranslator:
             if x in self.state.counters:
                 self.fail("counter " + str(x) + " updated twice")
             self.state.counters.add(x)
-            lines.append("_ctr(v, " + base + ", v[" + str(lay.first_scan) + "])")
+            f = "_ctu" if kind == K_CTU else ("_ctd" if kind == K_CTD else "_ctud")
+            lines.append(f + "(v, " + base + ", v[" + str(lay.first_scan) + "])")
         else:
             if op == OP_COUNT_UP:
                 ok, off = kind in (K_CTU, K_CTUD), 4
@@ -391,31 +409,50 @@ class _ProgramState:
         self.edges = set()
 
 
-def build_scan_functions(img, layout, namespace):
-    """Verify every rung and compile chunks of them into functions f(v, pw, dt).
+def build_scan_function(img, layout, inputs, outputs, namespace):
+    """Verify every rung and compile the program into one function
+    scan(v, inputs, outputs, dt, n_forced): copy the input image in, apply forcing, run the
+    rungs, apply forcing again, copy the output image out.
 
-    namespace holds the helpers the generated code calls; real literals are added to it as
-    `_k`. Raises LoadError on any verification failure."""
+    Rungs are compiled in chunks of RUNGS_PER_CHUNK so that MicroPython never holds the
+    source of the whole program at once. namespace holds the helpers the generated code
+    calls (and receives `_k`, the real literals). Raises LoadError on any failure."""
     consts = []
     namespace["_k"] = consts
     state = _ProgramState()
-    funcs = []
     n = len(img.rungs)
     data = img.data
+    chunks = 0
     for first in range(0, n, RUNGS_PER_CHUNK):
-        src = ["def _chunk(v, pw, dt):"]
+        src = ["def _c" + str(chunks) + "(v, dt):"]
         for r in range(first, min(n, first + RUNGS_PER_CHUNK)):
             start, end = img.rungs[r]
             tr = _RungTranslator(img, layout, consts, state)
             for line in tr.translate(r, data, start, end):
                 src.append("    " + line)
-        src.append("")
-        try:
-            exec("\n".join(src), namespace)
-        except (SyntaxError, MemoryError, RuntimeError) as exc:
-            raise LoadError(
-                "rungs from " + str(first) + " could not be compiled: " + str(exc)
-            ) from None
-        funcs.append(namespace.pop("_chunk"))
+        _compile(src, namespace, "rungs from " + str(first))
+        chunks += 1
         src = None
-    return funcs
+    # The I/O copies are straight-line code too: a loop over index lists costs more than
+    # the rungs of a small program.
+    src = ["def _scan(v, inp, out, dt, nf):"]
+    for k, i in enumerate(inputs):
+        src.append("    v[" + str(i) + "] = inp[" + str(k) + "]")
+    src.append("    if nf:")
+    src.append("        _force(v)")
+    for c in range(chunks):
+        src.append("    _c" + str(c) + "(v, dt)")
+    src.append("    if nf:")
+    src.append("        _force(v)")
+    for k, i in enumerate(outputs):
+        src.append("    out[" + str(k) + "] = v[" + str(i) + "]")
+    _compile(src, namespace, "the scan function")
+    return namespace["_scan"]
+
+
+def _compile(src, namespace, what):
+    src.append("")
+    try:
+        exec("\n".join(src), namespace)
+    except (SyntaxError, MemoryError, RuntimeError) as exc:
+        raise LoadError(what + " could not be compiled: " + str(exc)) from None

@@ -1,6 +1,9 @@
 // Runs a Python file under real MicroPython (the webassembly port under node) with the
 // repository's runtime/ folder installed as the package `runtime`.
-// usage: node tests/mpy_runner.mjs SCRIPT.py [HEAP_BYTES]
+// usage: node tests/mpy_runner.mjs SCRIPT.py [HEAP_BYTES] [MODULE_DIR]
+// MODULE_DIR (optional) holds the runtime package as .mpy files from mpy-cross instead.
+// A line "#--- top level ---" in the script splits it into separate top-level runs: the
+// pyscript build only collects garbage between them, so memory is measured there.
 import { readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,14 +16,18 @@ const out = (line) => process.stdout.write(line.endsWith("\n") ? line : line + "
 const mp = await loadMicroPython({ heapsize, stdout: out, stderr: (l) => process.stderr.write(l + "\n"), linebuffer: true });
 mp.FS.mkdir("/lib");
 mp.FS.mkdir("/lib/runtime");
-for (const name of readdirSync(join(root, "runtime"))) {
-  if (name.endsWith(".py")) {
-    mp.FS.writeFile("/lib/runtime/" + name, readFileSync(join(root, "runtime", name)));
+const moduleDir = process.argv[4] || join(root, "runtime");
+const ext = process.argv[4] ? ".mpy" : ".py";
+for (const name of readdirSync(moduleDir)) {
+  if (name.endsWith(ext)) {
+    mp.FS.writeFile("/lib/runtime/" + name, readFileSync(join(moduleDir, name)));
   }
 }
 try {
   mp.runPython("import sys\nsys.path.insert(0, '/lib')\n");
-  mp.runPython(script);
+  for (const part of script.split("#--- top level ---")) {
+    mp.runPython(part);
+  }
 } catch (err) {
   process.stderr.write(String(err && err.message ? err.message : err) + "\n");
   process.exit(1);

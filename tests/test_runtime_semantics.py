@@ -30,16 +30,16 @@ def test_mid_scan_input_change_is_invisible():
     )
     rt = s.runtime
     # change the input image between the two chunks' rungs: the runtime copied it already
-    orig = rt._chunks[0]
+    orig = rt._ns["_c0"]
 
-    def chunk(v, pw, dt):
+    def chunk(v, dt):
         rt.inputs[0] = True
-        orig(v, pw, dt)
+        orig(v, dt)
 
-    rt._chunks[0] = chunk
+    rt._ns["_c0"] = chunk
     s.scan()
     assert s.get("m") is False and s.get("q") is False
-    rt._chunks[0] = orig
+    rt._ns["_c0"] = orig
     s.scan()
     assert s.get("m") is True and s.get("q") is True
 
@@ -487,17 +487,17 @@ def test_fault_drives_outputs_safe_and_keeps_retained():
     rt = s.runtime
     snap = rt.retain_snapshot()
 
-    def broken(v, pw, dt):
+    def broken(v, dt):
         raise ValueError("boom")
 
-    good = rt._chunks[0]
-    rt._chunks[0] = broken
+    good = rt._ns["_c0"]
+    rt._ns["_c0"] = broken
     s.scan()
     assert rt.state == STATE_FAULT and rt.fault_code == 1 and rt.outputs == [False]
     s.scan()
     assert rt.state == STATE_FAULT
     assert rt.retain_snapshot() == snap
-    rt._chunks[0] = good
+    rt._ns["_c0"] = good
     rt.reset_fault()
     assert rt.state == STATE_RUN and rt.get("starts") == 1
 
