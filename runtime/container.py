@@ -2,6 +2,7 @@
 # the board, so it is MicroPython code that checks every length and count before use:
 # hostile bytes give LoadError, never an exception of another kind or a huge allocation.
 import struct
+from array import array
 
 from .addresses import AREAS
 from .crc import crc32
@@ -46,6 +47,32 @@ class Debug:
         self.rung_texts = []
 
 
+class RungTable:
+    """Start and end offsets of each rung's code, packed in one array (a list of tuples
+    costs a heap object per rung on a board)."""
+
+    def __init__(self):
+        self._bounds = array("I")
+
+    def append(self, pair):
+        self._bounds.append(pair[0])
+        self._bounds.append(pair[1])
+
+    def __len__(self):
+        return len(self._bounds) // 2
+
+    def __getitem__(self, i):
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("rung index out of range")
+        return self._bounds[2 * i], self._bounds[2 * i + 1]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+
 class Image:
     """A decoded container. vars: (type, flags, area, index, init); blocks: (kind, flags,
     preset); rungs: (start, end) offsets of each rung's code in `data`."""
@@ -58,7 +85,7 @@ class Image:
         self.n_edges = 0
         self.vars = []
         self.blocks = []
-        self.rungs = []
+        self.rungs = RungTable()
         self.data = b""
         self.debug = None
 
