@@ -183,8 +183,8 @@ def write_doc(table, mem):
             f"| the bytecode buffer ({size} bytes, held by the caller) | {code_b} |",
             "",
             "Measured on the webassembly port, whose objects have the same layout as the",
-            "32-bit ports (ESP32, RP2040). Compiling the runtime to `.mpy` with `mpy-cross`,",
-            "or freezing it into the firmware, moves the module bytecode out of the heap.",
+            "32-bit ports (ESP32, RP2040). The runtime is imported from `.mpy` files (mpy-cross), as",
+            "on a board with the runtime copied to its filesystem.",
         ]
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
