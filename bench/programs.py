@@ -49,12 +49,17 @@ def mixed(n_rungs=200, seed=2):
         o = r % no
         if kind == 0:
             src.append(f"rung: i{a} and w{w} > {rnd.randrange(1000)} or not i{b} -> o{o}")
-            hand.append(f"v[{ni + nw + o}] = v[{a}] and v[{ni + w}] > {0} or not v[{b}]"
-                        .replace("> 0", "> " + src[-1].split("> ")[1].split(" ")[0]))
+            hand.append(
+                f"v[{ni + nw + o}] = v[{a}] and v[{ni + w}] > {0} or not v[{b}]".replace(
+                    "> 0", "> " + src[-1].split("> ")[1].split(" ")[0]
+                )
+            )
         elif kind == 1:
             src.append(f"rung: i{a} -> acc := acc + w{w} / 3")
-            hand.append(f"if v[{a}]: v[{acc}] = ((v[{acc}] + idiv(v[{ni + w}], 3) + 32768)"
-                        f" & 65535) - 32768")
+            hand.append(
+                f"if v[{a}]: v[{acc}] = ((v[{acc}] + idiv(v[{ni + w}], 3) + 32768)"
+                f" & 65535) - 32768"
+            )
         elif kind == 2:
             t = len(blocks)
             blocks.append(f"timer t{t} : TON = {rnd.randrange(1, 50) * 100}ms")
@@ -71,12 +76,12 @@ def mixed(n_rungs=200, seed=2):
             src.append(f"rung: c{c}.Q -> o{o}")
             hand.append(f"v[{ni + nw + o}] = v[{base} + 2]")
             base += 10
-    header, rungs = src[: 2 + ni + nw + no + 1], src[2 + ni + nw + no + 1:]
+    header, rungs = src[: 2 + ni + nw + no + 1], src[2 + ni + nw + no + 1 :]
     return "\n".join(header + blocks + rungs) + "\n", hand, ni + nw, no
 
 
 # The hand-written helpers: the obvious way to write a TON, a CTU and truncating division.
-HAND_HELPERS = '''
+HAND_HELPERS = """
 def idiv(a, b):
     if b == 0:
         return 0
@@ -104,7 +109,7 @@ def ctu(v, b, cu):
             v[b] += 1
     v[b + 8] = cu
     v[b + 2] = v[b] >= v[b + 1]
-'''
+"""
 
 
 def hand_source(hand, n_in, n_out, in_slots, out_slots):

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -22,7 +21,7 @@ from rung.runtime import Runtime  # noqa: E402
 SCANS = 2000
 
 # Runs on CPython and MicroPython alike: times Runtime.scan against hand_scan.
-TIMING = '''
+TIMING = """
 try:
     from time import ticks_us, ticks_diff
 except ImportError:
@@ -51,7 +50,7 @@ def measure(rt, hand_scan, scans):
         best_rt = a if best_rt is None or a < best_rt else best_rt
         best_hand = b if best_hand is None or b < best_hand else best_hand
     return best_rt / scans, best_hand / scans
-'''
+"""
 
 
 def build(name, scans):
@@ -75,8 +74,9 @@ def micropython_run(script, module_dir=None):
         f.write(script)
     extra = ["4194304", module_dir] if module_dir else []
     try:
-        proc = subprocess.run(["node", runner, f.name, *extra], capture_output=True, text=True,
-                              cwd=ROOT, timeout=600)
+        proc = subprocess.run(
+            ["node", runner, f.name, *extra], capture_output=True, text=True, cwd=ROOT, timeout=600
+        )
     finally:
         os.unlink(f.name)
     if proc.returncode:
@@ -85,8 +85,12 @@ def micropython_run(script, module_dir=None):
 
 
 def micropython_ratio(code, hsrc, scans):
-    script = (TIMING + hsrc + "\nfrom runtime import Runtime\n"
-              + f"a, b = measure(Runtime({code!r}), hand_scan, {scans})\nprint(a, b)\n")
+    script = (
+        TIMING
+        + hsrc
+        + "\nfrom runtime import Runtime\n"
+        + f"a, b = measure(Runtime({code!r}), hand_scan, {scans})\nprint(a, b)\n"
+    )
     a, b = micropython_run(script).split()
     return float(a), float(b)
 
@@ -108,17 +112,19 @@ def memory_500_rungs():
     src, _hand, _i, _o = programs.contacts(500)
     code = rung.compile_source(src, "m500.rung", debug=False).to_bytes()
     sep = "\n#--- top level ---\n"
-    script = sep.join([
-        "import gc\nimport builtins\ngc.collect()",
-        "builtins.base = gc.mem_alloc()\nbuiltins.code = " + repr(code),
-        "gc.collect()",
-        "builtins.with_code = gc.mem_alloc()\nfrom runtime import Runtime\nbuiltins.R = Runtime",
-        "gc.collect()",
-        "builtins.with_runtime = gc.mem_alloc()\nbuiltins.rt = R(code)\nrt.scan(0)",
-        "gc.collect()",
-        "builtins.loaded = gc.mem_alloc()\n"
-        "print(with_code - base, with_runtime - with_code, loaded - with_runtime, len(code))",
-    ])
+    script = sep.join(
+        [
+            "import gc\nimport builtins\ngc.collect()",
+            "builtins.base = gc.mem_alloc()\nbuiltins.code = " + repr(code),
+            "gc.collect()",
+            "builtins.with_code = gc.mem_alloc()\nfrom runtime import Runtime\nbuiltins.R = Runtime",
+            "gc.collect()",
+            "builtins.with_runtime = gc.mem_alloc()\nbuiltins.rt = R(code)\nrt.scan(0)",
+            "gc.collect()",
+            "builtins.loaded = gc.mem_alloc()\n"
+            "print(with_code - base, with_runtime - with_code, loaded - with_runtime, len(code))",
+        ]
+    )
     with tempfile.TemporaryDirectory() as tmp:
         compile_mpy(tmp)
         out = micropython_run(script, tmp)
@@ -139,8 +145,10 @@ def main():
         if not args.no_mpy:
             a, b = micropython_ratio(code, hsrc, SCANS // 4)
             rows.append((name, "MicroPython 1.27 (webassembly, node)", a, b))
-    out = ["| program (200 rungs) | interpreter | runtime µs/scan | hand-written µs/scan | ratio |",
-           "|---|---|---|---|---|"]
+    out = [
+        "| program (200 rungs) | interpreter | runtime µs/scan | hand-written µs/scan | ratio |",
+        "|---|---|---|---|---|",
+    ]
     for name, interp, a, b in rows:
         out.append(f"| {name} | {interp} | {a:.1f} | {b:.1f} | {a / b:.2f} |")
     text = "\n".join(out)
@@ -149,9 +157,11 @@ def main():
     if not args.no_mpy:
         mem = memory_500_rungs()
         code_b, runtime_b, program_b, size = mem
-        print(f"\nMicroPython heap: runtime modules {runtime_b} B, 500-rung program "
-              f"({size} B of bytecode) loaded {program_b} B, total {runtime_b + program_b} B "
-              f"(bytecode buffer itself {code_b} B)")
+        print(
+            f"\nMicroPython heap: runtime modules {runtime_b} B, 500-rung program "
+            f"({size} B of bytecode) loaded {program_b} B, total {runtime_b + program_b} B "
+            f"(bytecode buffer itself {code_b} B)"
+        )
     if args.write_doc:
         write_doc(text, mem)
 

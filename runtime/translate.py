@@ -167,7 +167,19 @@ class _RungTranslator:
             if a[2] == _P_ATOM:
                 x = a[1]
                 if op == OP_DIV:
-                    e = "(" + x + " // " + k + " if " + x + " >= 0 else -(-" + x + " // " + k + "))"
+                    e = (
+                        "("
+                        + x
+                        + " // "
+                        + k
+                        + " if "
+                        + x
+                        + " >= 0 else -(-"
+                        + x
+                        + " // "
+                        + k
+                        + "))"
+                    )
                 else:
                     e = "(" + x + " % " + k + " if " + x + " >= 0 else -(-" + x + " % " + k + "))"
                 return (t, e, _P_ATOM)

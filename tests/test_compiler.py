@@ -24,50 +24,152 @@ const K = 7
 def listing(body, rung_index=0):
     img = rung.compile_source(HEAD + body, "p.rung").image
     names = Names(img)
-    return [(e[0] + " " + operand_text(e, ops, names)).strip()
-            for _o, e, ops in rung_instructions(img, rung_index)]
+    return [
+        (e[0] + " " + operand_text(e, ops, names)).strip()
+        for _o, e, ops in rung_instructions(img, rung_index)
+    ]
 
 
-@pytest.mark.parametrize("body,expected", [
-    ("rung: a -> q", ["LOAD a", "POWER", "COIL q"]),
-    ("rung: not a -> not q", ["LOAD a", "NOT", "POWER", "COIL_NOT q"]),
-    ("rung: a and b or m -> q",
-     ["LOAD a", "LOAD b", "AND", "LOAD m", "OR", "POWER", "COIL q"]),
-    ("rung: a and (b or m) -> q",
-     ["LOAD a", "LOAD b", "LOAD m", "OR", "AND", "POWER", "COIL q"]),
-    ("rung: rising a or falling b -> q",
-     ["LOAD a", "RISING edge0", "LOAD b", "FALLING edge1", "OR", "POWER", "COIL q"]),
-    ("rung: n > 850 -> q", ["LOAD n", "PUSH_INT 850", "GT", "POWER", "COIL q"]),
-    ("rung: n <= 70000 -> q",
-     ["LOAD n", "CONV dint", "PUSH_DINT 70000", "LE", "POWER", "COIL q"]),
-    ("rung: t.Q and c.QU -> set q, reset m",
-     ["LOAD_MEMBER t.Q", "LOAD_MEMBER c.QU", "AND", "POWER", "SET q", "RESET m"]),
-    ("rung: true -> x := -x * 2 mod 3",
-     ["PUSH_TRUE", "POWER", "LOAD x", "NEG", "PUSH_INT 2", "MUL", "PUSH_INT 3", "MOD",
-      "STORE x"]),
-    ("rung: true -> d := d + x",
-     ["PUSH_TRUE", "POWER", "LOAD d", "LOAD x", "CONV dint", "ADD", "STORE d"]),
-    ("rung: true -> r := r / 2.5 + real(d)",
-     ["PUSH_TRUE", "POWER", "LOAD r", "PUSH_REAL 2.5", "DIV", "LOAD d", "CONV real", "ADD",
-      "STORE r"]),
-    ("rung: true -> x := abs(min(x, 3)) + limit(0, x, K) + max(1, x)",
-     ["PUSH_TRUE", "POWER", "LOAD x", "PUSH_INT 3", "MIN", "ABS", "PUSH_INT 0", "LOAD x",
-      "LOAD K", "LIMIT", "ADD", "PUSH_INT 1", "LOAD x", "MAX", "ADD", "STORE x"]),
-    ("rung: t.ET >= T#5s and t0 < 500ms -> q",
-     ["LOAD_MEMBER t.ET", "PUSH_TIME 5000ms", "GE", "LOAD t0", "PUSH_TIME 500ms", "LT", "AND",
-      "POWER", "COIL q"]),
-    ("rung: first_scan or clock_1s or clock_100ms or math_error -> q",
-     ["SYS first_scan", "SYS clock_1s", "OR", "SYS clock_100ms", "OR", "SYS math_error", "OR",
-      "POWER", "COIL q"]),
-    ("rung: a -> t, count c, count_down c, load c, reset c, reset t",
-     ["LOAD a", "POWER", "TIMER t", "COUNT_UP c", "COUNT_DOWN c", "LOAD_PRESET c",
-      "RESET_BLOCK c", "RESET_BLOCK t", "CTR_UPDATE c"]),
-    ("rung: a -> t.PT := t0, c.PV := x + 1",
-     ["LOAD a", "POWER", "LOAD t0", "STORE_MEMBER t.PT", "LOAD x", "PUSH_INT 1", "ADD",
-      "STORE_MEMBER c.PV"]),
-    ("rung: a == m -> x := int(r)",
-     ["LOAD a", "LOAD m", "EQ", "POWER", "LOAD r", "CONV int", "STORE x"]),
-])
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        ("rung: a -> q", ["LOAD a", "POWER", "COIL q"]),
+        ("rung: not a -> not q", ["LOAD a", "NOT", "POWER", "COIL_NOT q"]),
+        (
+            "rung: a and b or m -> q",
+            ["LOAD a", "LOAD b", "AND", "LOAD m", "OR", "POWER", "COIL q"],
+        ),
+        (
+            "rung: a and (b or m) -> q",
+            ["LOAD a", "LOAD b", "LOAD m", "OR", "AND", "POWER", "COIL q"],
+        ),
+        (
+            "rung: rising a or falling b -> q",
+            ["LOAD a", "RISING edge0", "LOAD b", "FALLING edge1", "OR", "POWER", "COIL q"],
+        ),
+        ("rung: n > 850 -> q", ["LOAD n", "PUSH_INT 850", "GT", "POWER", "COIL q"]),
+        (
+            "rung: n <= 70000 -> q",
+            ["LOAD n", "CONV dint", "PUSH_DINT 70000", "LE", "POWER", "COIL q"],
+        ),
+        (
+            "rung: t.Q and c.QU -> set q, reset m",
+            ["LOAD_MEMBER t.Q", "LOAD_MEMBER c.QU", "AND", "POWER", "SET q", "RESET m"],
+        ),
+        (
+            "rung: true -> x := -x * 2 mod 3",
+            [
+                "PUSH_TRUE",
+                "POWER",
+                "LOAD x",
+                "NEG",
+                "PUSH_INT 2",
+                "MUL",
+                "PUSH_INT 3",
+                "MOD",
+                "STORE x",
+            ],
+        ),
+        (
+            "rung: true -> d := d + x",
+            ["PUSH_TRUE", "POWER", "LOAD d", "LOAD x", "CONV dint", "ADD", "STORE d"],
+        ),
+        (
+            "rung: true -> r := r / 2.5 + real(d)",
+            [
+                "PUSH_TRUE",
+                "POWER",
+                "LOAD r",
+                "PUSH_REAL 2.5",
+                "DIV",
+                "LOAD d",
+                "CONV real",
+                "ADD",
+                "STORE r",
+            ],
+        ),
+        (
+            "rung: true -> x := abs(min(x, 3)) + limit(0, x, K) + max(1, x)",
+            [
+                "PUSH_TRUE",
+                "POWER",
+                "LOAD x",
+                "PUSH_INT 3",
+                "MIN",
+                "ABS",
+                "PUSH_INT 0",
+                "LOAD x",
+                "LOAD K",
+                "LIMIT",
+                "ADD",
+                "PUSH_INT 1",
+                "LOAD x",
+                "MAX",
+                "ADD",
+                "STORE x",
+            ],
+        ),
+        (
+            "rung: t.ET >= T#5s and t0 < 500ms -> q",
+            [
+                "LOAD_MEMBER t.ET",
+                "PUSH_TIME 5000ms",
+                "GE",
+                "LOAD t0",
+                "PUSH_TIME 500ms",
+                "LT",
+                "AND",
+                "POWER",
+                "COIL q",
+            ],
+        ),
+        (
+            "rung: first_scan or clock_1s or clock_100ms or math_error -> q",
+            [
+                "SYS first_scan",
+                "SYS clock_1s",
+                "OR",
+                "SYS clock_100ms",
+                "OR",
+                "SYS math_error",
+                "OR",
+                "POWER",
+                "COIL q",
+            ],
+        ),
+        (
+            "rung: a -> t, count c, count_down c, load c, reset c, reset t",
+            [
+                "LOAD a",
+                "POWER",
+                "TIMER t",
+                "COUNT_UP c",
+                "COUNT_DOWN c",
+                "LOAD_PRESET c",
+                "RESET_BLOCK c",
+                "RESET_BLOCK t",
+                "CTR_UPDATE c",
+            ],
+        ),
+        (
+            "rung: a -> t.PT := t0, c.PV := x + 1",
+            [
+                "LOAD a",
+                "POWER",
+                "LOAD t0",
+                "STORE_MEMBER t.PT",
+                "LOAD x",
+                "PUSH_INT 1",
+                "ADD",
+                "STORE_MEMBER c.PV",
+            ],
+        ),
+        (
+            "rung: a == m -> x := int(r)",
+            ["LOAD a", "LOAD m", "EQ", "POWER", "LOAD r", "CONV int", "STORE x"],
+        ),
+    ],
+)
 def test_construct(body, expected):
     assert listing(body + "\n") == expected
 
@@ -79,7 +181,9 @@ def test_counter_update_follows_the_last_rung_driving_it():
 
 
 def test_rung_names_comments_lines_and_cycle():
-    p = rung.compile_source(HEAD + 'cycle 25ms\nrung first "the comment":\n  a\n  -> q\n', "x.rung")
+    p = rung.compile_source(
+        HEAD + 'cycle 25ms\nrung first "the comment":\n  a\n  -> q\n', "x.rung"
+    )
     d = p.image.debug
     assert p.cycle_ms == 25 and d.rung_names == ["first"] and d.rung_comments == ["the comment"]
     assert d.rung_lines == [15] and d.rung_texts[0].endswith("-> q")
@@ -87,8 +191,11 @@ def test_rung_names_comments_lines_and_cycle():
 
 
 def test_declaration_details_reach_the_tables():
-    p = rung.compile_source(HEAD + 'var s : int = -5 retain at %MW3 "setpoint"\n'
-                            "var f : real = 1.5 at %MD2\nrung: a -> q, s := s, f := f\n", "x.rung")
+    p = rung.compile_source(
+        HEAD + 'var s : int = -5 retain at %MW3 "setpoint"\n'
+        "var f : real = 1.5 at %MD2\nrung: a -> q, s := s, f := f\n",
+        "x.rung",
+    )
     img = p.image
     names = img.debug.var_names
     s = img.vars[names.index("s")]
@@ -100,6 +207,8 @@ def test_declaration_details_reach_the_tables():
 
 
 def test_comments_and_free_layout():
-    src = "program p # header\ninput a : bool at %IX0.0 # a comment\noutput q : bool at %QX0.0\n" \
-          "rung # name-less\n : a\n -> q # done\n"
+    src = (
+        "program p # header\ninput a : bool at %IX0.0 # a comment\noutput q : bool at %QX0.0\n"
+        "rung # name-less\n : a\n -> q # done\n"
+    )
     assert len(rung.compile_source(src).image.rungs) == 1
