@@ -90,7 +90,7 @@ class ModbusDevice:
         self.inputs = {}
         self.holding = {}  # register -> slot*4 + part (0 word, 1 high half, 2 low half)
         img = rt.image
-        for i, (vtype, flags, area, index, _init) in enumerate(img.vars):
+        for i, (_vtype, _flags, area, index, _init) in enumerate(img.vars):
             if area == A_QX:
                 self.coils[index] = i
             elif area == A_IX:
