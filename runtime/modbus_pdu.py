@@ -97,15 +97,22 @@ class PduServer:
         return self._registers(fc, start, count, out, 0)
 
     def _registers(self, fc, start, count, out, head):
+        # no bound-method variable here: creating one allocates on MicroPython
         dev = self.device
-        reader = dev.read_holding_register if fc != 4 else dev.read_input_register
+        holding = fc != 4
         for k in range(count):
-            if start + k > 0xFFFF or reader(start + k) < 0:
+            a = start + k
+            if a > 0xFFFF:
+                return exception(out, fc, EX_ILLEGAL_ADDRESS)
+            x = dev.read_holding_register(a) if holding else dev.read_input_register(a)
+            if x < 0:
                 return exception(out, fc, EX_ILLEGAL_ADDRESS)
         out[0] = fc
         out[1] = 2 * count
         for k in range(count):
-            _put16(out, 2 + 2 * k, reader(start + k))
+            a = start + k
+            x = dev.read_holding_register(a) if holding else dev.read_input_register(a)
+            _put16(out, 2 + 2 * k, x)
         return 2 + 2 * count
 
     # writes

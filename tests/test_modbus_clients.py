@@ -12,7 +12,7 @@ import pytest
 from conftest import need_tool
 from modbus_helpers import make_server
 
-from emulator.modbus_server import RtuSerialServer, TcpServer  # noqa: F401 (import path check)
+from rung.emulator.modbus_server import RtuSerialServer, TcpServer
 from rung.runtime import modbus_map as M
 
 
