@@ -23,7 +23,14 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
+_SUBPACKAGES = ("compiler", "runtime", "emulator")
+
+
 def __getattr__(name):
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module("rung." + name)
     if name not in _EXPORTS:
         raise AttributeError(f"module 'rung' has no attribute {name!r}")
     import importlib
