@@ -120,9 +120,11 @@ async def _serve(args, code, tcp):
         lines.append(
             f"  force variable 0:  mbpoll -m tcp -p {port} -t 4 -r {HR_FORCE + 1} " f"-1 {host} 1"
         )
-        lines.append(
-            "  (the map is in docs/modbus.md; variable numbers: rung dis " + args.program + ")"
-        )
+        d = rt.image.debug
+        if d is not None:
+            forceable = [f"{i} {d.var_names[i]}" for i in rt.input_vars + rt.output_vars]
+            lines.append("  forceable variables (number name): " + ", ".join(forceable))
+        lines.append("  (the whole map is in docs/modbus.md)")
     rtu_server = None
     if args.rtu:
         try:
