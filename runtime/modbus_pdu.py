@@ -4,6 +4,7 @@
 # written into a caller's buffer; nothing is written to the device unless the whole
 # request is valid.
 from .modbus_map import (
+    EX_DEVICE_FAILURE,
     EX_ILLEGAL_ADDRESS,
     EX_ILLEGAL_FUNCTION,
     EX_ILLEGAL_VALUE,
@@ -39,6 +40,7 @@ class PduServer:
 
     def __init__(self, device, version="0.1.0"):
         self.device = device
+        self.failures = 0
         rev = version + " crc " + "%08x" % device.rt.crc
         # object id -> bytes: 0 VendorName, 1 ProductCode, 2 MajorMinorRevision,
         # 3 VendorUrl, 4 ProductName, 5 ModelName
@@ -55,6 +57,13 @@ class PduServer:
         """Answer the request PDU req[0:n] into out; returns the response length."""
         if n < 1:
             return 0
+        try:
+            return self._dispatch(req, n, out)
+        except Exception:  # noqa: BLE001 - a failure inside the device must not kill the server
+            self.failures += 1
+            return exception(out, req[0], EX_DEVICE_FAILURE)
+
+    def _dispatch(self, req, n, out):
         fc = req[0]
         if fc in (1, 2, 3, 4):
             if n != 5:

@@ -213,3 +213,17 @@ def test_mbap_bad_length_closes_and_other_protocol_is_ignored():
     conn = MbapConnection(s)
     other = b"\x00\x01\x00\x07\x00\x06\x01" + bytes([3]) + u16(1024, 1)
     assert conn.feed(other) == b"" and not conn.closed
+
+
+def test_internal_failure_answers_04_and_keeps_serving():
+    rt, s = make_server()
+
+    def broken(addr):
+        raise RuntimeError("sensor layer crashed")
+
+    good = s.device.read_holding_register
+    s.device.read_holding_register = broken
+    assert ask(s, 3, u16(1024, 1)) == bytes([0x83, 4])
+    assert s.failures == 1
+    s.device.read_holding_register = good
+    assert ask(s, 3, u16(1024, 1)) == bytes([3, 2]) + u16(500)

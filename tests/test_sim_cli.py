@@ -145,3 +145,75 @@ def test_sim_duration_and_speed():
     assert proc.returncode == 0, proc.stderr
     scans = int(re.search(r"stopped after (\d+) scans", proc.stdout).group(1))
     assert scans > 60  # 0.5 s at x10 with a 10 ms cycle is about 500 virtual ms
+
+
+def test_sim_over_rtu_driven_from_mbpoll(tmp_path):
+    need_tool("mbpoll")
+    need_tool("socat")
+    a, b = str(tmp_path / "ttyA"), str(tmp_path / "ttyB")
+    socat = subprocess.Popen(
+        ["socat", f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(a) and os.path.exists(b)):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)  # waiting for socat to create the ptys
+        sim = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "rung.cli",
+                "sim",
+                os.path.join(EXAMPLES, "tank.rung"),
+                "--rtu",
+                a,
+                "--baud",
+                "19200",
+                "--parity",
+                "N",
+                "--unit",
+                "3",
+                "--status-interval",
+                "0",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            line = ""
+            while "Modbus RTU on" not in line:
+                line = sim.stdout.readline()
+                assert line, sim.stderr.read()
+            rtu = ["mbpoll", "-m", "rtu", "-a", "3", "-b", "19200", "-P", "none", "-1", "-o", "2"]
+            out = subprocess.run(
+                rtu + ["-t", "4", "-r", "1025", "-c", "2", b],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert out.returncode == 0 and "[1025]: \t3000" in out.stdout, out.stdout + out.stderr
+            out = subprocess.run(
+                rtu + ["-t", "4", "-r", "1025", b, "4500"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert out.returncode == 0, out.stdout + out.stderr
+            out = subprocess.run(
+                rtu + ["-t", "4", "-r", "1025", "-c", "1", b],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert "[1025]: \t4500" in out.stdout
+        finally:
+            sim.send_signal(signal.SIGINT)
+            sim.communicate(timeout=20)
+        assert sim.returncode == 0
+    finally:
+        socat.terminate()
+        socat.wait()
