@@ -115,14 +115,8 @@ class Checker:
             if vtype is None:
                 return
         else:
-            vtype = TYPES.get(d.type_name.text)
+            vtype = self.type_of(d.type_name)
             if vtype is None:
-                self.r.unknown_type(
-                    d.type_name.span,
-                    d.type_name.text,
-                    list(TYPES),
-                    _suggest(d.type_name.text, TYPES),
-                )
                 return
             init = self.initial_value(d, vtype)
         area, index = A.A_NONE, 0
@@ -150,17 +144,18 @@ class Checker:
         self.vars.append(var)
         self.symbols[var.name] = var
 
+    def type_of(self, ident):
+        """The type code named by ident, or None after reporting E020."""
+        vtype = TYPES.get(ident.text)
+        if vtype is None:
+            self.r.unknown_type(ident.span, ident.text, list(TYPES), _suggest(ident.text, TYPES))
+        return vtype
+
     def const_value(self, d):
         lit = d.value
         if d.type_name is not None:
-            vtype = TYPES.get(d.type_name.text)
+            vtype = self.type_of(d.type_name)
             if vtype is None:
-                self.r.unknown_type(
-                    d.type_name.span,
-                    d.type_name.text,
-                    list(TYPES),
-                    _suggest(d.type_name.text, TYPES),
-                )
                 return None, None
         else:
             vtype = {"bool": O.T_BOOL, "real": O.T_REAL, "time": O.T_TIME}.get(lit.kind)
