@@ -2,8 +2,8 @@
 
 from rung.runtime import container
 from rung.runtime import opcodes as O
-from rung.runtime.instructions import encode_instruction
 
+from .bytecode_writer import encode, encode_instruction
 from .checked import CheckedProgram
 
 _PUSH = {O.T_INT: "PUSH_INT", O.T_DINT: "PUSH_DINT", O.T_REAL: "PUSH_REAL", O.T_TIME: "PUSH_TIME"}
@@ -81,4 +81,4 @@ def emit(program, debug=True):
         d.rung_lines = [r.line for r in program.rungs]
         d.rung_texts = [r.text for r in program.rungs]
         img.debug = d
-    return container.encode(img)
+    return encode(img)

@@ -1,9 +1,9 @@
-# Reading and writing single instructions, by the operand shapes of runtime/opcodes.py.
-# Shared by the verifier (runtime), the emitter and the disassembler (compiler).
+# Reading single instructions by the operand shapes of runtime/opcodes.py: shared by the
+# verifier (runtime) and the disassembler (compiler). The writer is compiler/bytecode_writer.py.
 import struct
 
-from .container import LoadError, encode_svarint, encode_varint
-from .opcodes import BY_CODE, BY_NAME
+from .container import LoadError
+from .opcodes import BY_CODE
 
 
 def read_instruction(code, pos, end):
@@ -50,23 +50,3 @@ def read_instruction(code, pos, end):
             operands.append(code[pos])
             pos += 1
     return entry, tuple(operands), pos
-
-
-def encode_instruction(out, name, *operands):
-    """Append instruction `name` with its operands to bytearray out."""
-    entry = BY_NAME[name]
-    shape = entry[2]
-    if len(operands) != len(shape):
-        raise ValueError(name + " takes " + str(len(shape)) + " operands")
-    out.append(entry[1])
-    for kind, value in zip(shape, operands, strict=False):
-        if kind in "vbe":
-            encode_varint(out, value)
-        elif kind == "i":
-            encode_svarint(out, value)
-        elif kind == "f":
-            out.extend(struct.pack("<f", value))
-        else:
-            if not 0 <= value <= 255:
-                raise ValueError("byte operand out of range")
-            out.append(value)

@@ -119,10 +119,8 @@ OPCODES = (
     ("STORE_MEMBER", 0x3C, "bm", 1, 0),  # pops a value; if power: PT or PV := value
 )
 
-BY_NAME = {}
 BY_CODE = {}
 for _op in OPCODES:
-    BY_NAME[_op[0]] = _op
     BY_CODE[_op[1]] = _op
 del _op
 

@@ -1,8 +1,9 @@
 import pytest
 
+from rung.compiler.bytecode_writer import encode, encode_instruction
 from rung.runtime import container as c
 from rung.runtime import opcodes as op
-from rung.runtime.instructions import encode_instruction, read_instruction
+from rung.runtime.instructions import read_instruction
 
 
 def small_image():
@@ -20,16 +21,16 @@ def small_image():
 
 
 def test_round_trip():
-    data = c.encode(small_image())
+    data = encode(small_image())
     img = c.decode(data)
     assert img.vars[0] == (op.T_BOOL, op.F_INPUT, 1, 0, False)
     assert img.blocks == [(op.K_TON, 0, 500)]
     assert img.rung_code(0) == bytes([0x01, 0, 0x30, 0x31, 1])
-    assert c.encode(small_image()) == data
+    assert encode(small_image()) == data
 
 
 def test_bad_crc_and_magic():
-    data = bytearray(c.encode(small_image()))
+    data = bytearray(encode(small_image()))
     data[-1] ^= 1
     with pytest.raises(c.LoadError, match="CRC"):
         c.decode(bytes(data))

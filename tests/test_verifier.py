@@ -5,10 +5,10 @@ import struct
 import pytest
 
 import rung
+from rung.compiler.bytecode_writer import encode, encode_instruction
 from rung.runtime import LoadError, Runtime
 from rung.runtime import container as c
 from rung.runtime.crc import crc32
-from rung.runtime.instructions import encode_instruction
 
 SMALL = """program small
 input a : bool at %IX0.0
@@ -98,7 +98,7 @@ def image(rung_ops, vars=None, blocks=(), n_edges=0):
     for op in rung_ops:
         encode_instruction(code, *op)
     img.rung_bytes = [bytes(code)]
-    return c.encode(img)
+    return encode(img)
 
 
 @pytest.mark.parametrize(
