@@ -120,9 +120,9 @@ class Runtime:
 
     def restart(self):
         """A power cycle: retained values kept, everything else re-initialised."""
+        # Retained timers and counters keep all their slots: their input and edge memories
+        # are harmless because nothing fires on the first scan and dt is 0 then.
         self._init_memory(False)
-        # timers and counters that are retained keep their state but not this scan's
-        # latched inputs or edge memories (they restart from the first scan's values)
         self.state = STATE_RUN
         self.fault_code = FAULT_NONE
 

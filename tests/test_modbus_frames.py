@@ -227,3 +227,18 @@ def test_internal_failure_answers_04_and_keeps_serving():
     assert s.failures == 1
     s.device.read_holding_register = good
     assert ask(s, 3, u16(1024, 1)) == bytes([3, 2]) + u16(500)
+
+
+def test_rtu_oversized_and_truncated_junk_is_dropped_then_service_continues():
+    _rt, s = make_server()
+    server = RtuServer(s, unit=1)
+    framer = RtuFramer()
+    junk = bytes([1, 0x41]) + bytes(range(256)) * 2  # an unknown function, 514 bytes
+    assert framer.feed(junk) == []
+    tail = framer.silence()
+    assert tail is None or server.handle(tail) is None
+    assert server.handle(rtu(1, bytes([3]) + u16(1024, 1))[:5]) is None  # truncated
+    good = rtu(1, bytes([3]) + u16(1024, 1))
+    (frame,) = framer.feed(good)
+    assert server.handle(frame) == rtu(1, bytes([3, 2]) + u16(500))
+    assert server.frames_bad_crc >= 1
