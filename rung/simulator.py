@@ -3,6 +3,7 @@
 import os
 
 from rung.runtime import Runtime
+from rung.runtime.opcodes import T_TIME
 
 
 def _program_bytes(program):
@@ -49,7 +50,8 @@ class Simulator:
 
     def set(self, name, value):
         """Write a variable or member (an input goes to the input image, seen next scan)."""
-        if self.runtime.names()[name][1] == 4 and isinstance(value, str):  # time
+        entry = self.runtime.names().get(name)
+        if entry is not None and entry[1] == T_TIME and isinstance(value, str):
             value = parse_time(value)
         self.runtime.set(name, value)
 
