@@ -302,6 +302,14 @@ class Reporter:
             "split it into several rungs with intermediate variables",
         )
 
+    def nesting_too_deep(self, span, limit):
+        self._add(
+            "E057",
+            f"expression nested more than {limit} levels deep",
+            span,
+            "split it into several rungs with intermediate variables",
+        )
+
     # warnings
     def unused(self, span, kind, name):
         self._add("W101", f"{kind} {_q(name)} is never used", span)

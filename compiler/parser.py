@@ -213,7 +213,26 @@ def parse(text, filename, reporter):
     except UnexpectedInput as exc:
         _syntax_error(exc, text, reporter)
         return None
+    if not _depth_ok(tree, reporter):
+        return None
     return _Build(text).transform(tree)
+
+
+MAX_NESTING = 200  # far beyond any real rung; keeps the recursive passes within Python's limit
+
+
+def _depth_ok(tree, reporter):
+    """Report the first node nested deeper than MAX_NESTING (checked without recursion)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            reporter.nesting_too_deep(s.Span.of(node.meta), MAX_NESTING)
+            return False
+        for child in node.children:
+            if hasattr(child, "children"):
+                stack.append((child, depth + 1))
+    return True
 
 
 def _example_states():

@@ -72,6 +72,9 @@ _P_MUL = 6
 _P_ATOM = 9
 _CMP = {OP_EQ: "==", OP_NE: "!=", OP_LT: "<", OP_LE: "<=", OP_GT: ">", OP_GE: ">="}
 RUNGS_PER_CHUNK = 16
+# Longer expressions are computed into a temporary first, which bounds the parenthesis
+# nesting of generated code (CPython's parser stops at 200 levels) whatever the bytecode.
+_HOIST_CHARS = 300
 
 
 class Layout:
@@ -223,6 +226,8 @@ class _RungTranslator:
     def translate(self, r, code, start, end):
         """Verify rung r's code and return its Python statements (without indentation)."""
         self.rung = r
+        self.n_hoisted = 0
+        self.pending = []
         lay = self.lay
         lines = []
         stack = []
@@ -328,6 +333,8 @@ class _RungTranslator:
                 if not powered:
                     self.fail(entry[0] + " before POWER")
                 self.action(op, entry[0], ops, stack, lines)
+            if stack and len(stack[-1][1]) > _HOIST_CHARS:
+                self.hoist(stack, powered, lines)
             if len(stack) > MAX_STACK:
                 self.fail("stack deeper than " + str(MAX_STACK))
         if not powered:
@@ -335,6 +342,29 @@ class _RungTranslator:
         if stack:
             self.fail("values left on the stack")
         return lines
+
+    def hoist(self, stack, powered, lines):
+        """Replace the top entry by a temporary computed in its own statement. In a STORE's
+        value (after POWER) the statement waits in self.pending to run only when powered."""
+        e = stack.pop()
+        name = "_h" + str(self.n_hoisted)
+        self.n_hoisted += 1
+        statement = name + " = " + e[1]
+        if powered:
+            self.pending.append(statement)
+        else:
+            lines.append(statement)
+        stack.append((e[0], name, _P_ATOM) + e[3:])
+
+    def store(self, lines, target, value):
+        if self.pending:
+            lines.append("if p:")
+            for statement in self.pending:
+                lines.append("    " + statement)
+            lines.append("    " + target + " = " + value)
+            self.pending = []
+        else:
+            lines.append("if p: " + target + " = " + value)
 
     def writable(self, i, name):
         vtype, flags = self.var(i)[0], self.var(i)[1]
@@ -355,13 +385,13 @@ class _RungTranslator:
             if len(stack) != 1 or stack[0][0] != MEMBER_TYPES[m]:
                 self.fail("STORE_MEMBER needs exactly one value of the member's type")
             slot = lay.block_base[x] + member_offset(kind, m)
-            lines.append("if p: v[" + str(slot) + "] = " + stack.pop()[1])
+            self.store(lines, "v[" + str(slot) + "]", stack.pop()[1])
             return
         if op == OP_STORE:
             vtype = self.writable(x, name)
             if len(stack) != 1 or stack[0][0] != vtype:
                 self.fail("STORE needs exactly one value of the variable's type")
-            lines.append("if p: v[" + str(x) + "] = " + stack.pop()[1])
+            self.store(lines, "v[" + str(x) + "]", stack.pop()[1])
             return
         if stack:
             self.fail(name + " with values on the stack")

@@ -146,3 +146,12 @@ def test_timer_driven_twice_and_wrong_counter_action():
         Runtime(image([("LOAD", 0), ("POWER",), ("COUNT_DOWN", 0)], blocks=ctu))
     with pytest.raises(LoadError, match="no member"):
         Runtime(image([("LOAD_MEMBER", 0, 1), ("POWER",)], blocks=ctu))
+
+
+def test_huge_straight_line_rung_loads_and_runs():
+    ops = [("LOAD", 0)] + [("NOT",)] * 5000 + [("POWER",), ("COIL", 1)]
+    ops += [("LOAD", 2)] + [("NEG",)] * 3000 + [("STORE", 2)]
+    rt = Runtime(image(ops))
+    rt.inputs[0] = True
+    rt.scan(0)
+    assert rt.outputs == [True] and rt.state == 1
