@@ -106,7 +106,7 @@ EXPLAIN = {
         "Functions: `abs(x)`, `min(a, b)`, `max(a, b)`, `limit(lo, x, hi)`, conversions `int(x)`, `dint(x)`, `real(x)`, `time(x)`.",
     ),
     "E057": (
-        "The expression needs more than 32 stack slots in the bytecode.",
+        "The expression needs more than 32 stack slots in the bytecode, or is nested more than 200 levels deep.",
         "Split it across rungs with intermediate `var` bools.",
     ),
     "W101": (
