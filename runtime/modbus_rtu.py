@@ -1,6 +1,5 @@
 # Modbus RTU framing: CRC16 (low byte first), unit addressing, broadcast, and cutting a
 # serial byte stream into frames by expected length or by line silence.
-from .modbus_pdu import PduServer  # noqa: F401  (re-exported for firmware convenience)
 
 
 def _table():
