@@ -8,6 +8,8 @@ except ImportError:  # CPython
         return x
 
 
+import sys
+
 from . import arith, blocks
 from .container import LoadError, decode
 from .opcodes import (
@@ -24,8 +26,6 @@ from .opcodes import (
     T_REAL,
     TIMER_MEMBERS,
 )
-from .retain import RetainCodec
-from .translate import Layout, build_scan_function
 
 STATE_STOP = const(0)
 STATE_RUN = const(1)
@@ -38,6 +38,64 @@ FAULT_MEMORY = const(2)  # MemoryError inside a scan
 FAULT_EXTERNAL = const(3)  # raised by the host (e.g. watchdog) through rt.fault()
 
 _TICKS_MASK = const(0x3FFFFFFF)  # MicroPython's ticks_ms period is 2**30
+# Modules needed only while loading (the verifier/translator and the opcode table): on
+# MicroPython they are dropped after each load so a board keeps only the scan engine.
+_LOADER = ("translate", "instructions", "opcodes")
+
+
+class Layout:
+    """Where everything lives in the slot list: variables, blocks, edges, system slots."""
+
+    def __init__(self, img):
+        n = len(img.vars)
+        self.block_base = []
+        for kind, _flags, _preset in img.blocks:
+            self.block_base.append(n)
+            n += blocks.block_slots(kind)
+        self.edge_base = n
+        n += img.n_edges
+        self.first_scan = n  # SYS 0..3: first_scan, clock_100ms, clock_1s, math_error
+        self.clock_100ms = n + 1
+        self.clock_1s = n + 2
+        self.math_error = n + 3
+        self.power_base = n + 4  # power flow of each rung in the last scan
+        self.size = n + 4 + len(img.rungs)
+
+
+class _RungCount:
+    """Stands in for image.rungs once the code is translated: only the count is kept."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+
+def _share_rows(rows):
+    """Let equal table rows share one tuple (most internal variables look alike)."""
+    seen = {}
+    for i in range(len(rows)):
+        row = rows[i]
+        # repr in the key: 0.0 == -0.0 (and 1 == 1.0) yet they are different initial values
+        rows[i] = seen.setdefault((row, repr(row[-1])), row)
+
+
+def _translate(img, layout, inputs, outputs, namespace):
+    """Verify and translate the rungs with the loader modules, then let them go."""
+    try:
+        from . import translate
+
+        return translate.build_scan_function(img, layout, inputs, outputs, namespace)
+    finally:
+        if sys.implementation.name == "micropython":
+            package = __name__[: __name__.rfind(".")]
+            for name in _LOADER:
+                sys.modules.pop(package + "." + name, None)
+                try:
+                    delattr(sys.modules[package], name)
+                except AttributeError:
+                    pass
 
 
 def _initial(vtype, init):
@@ -51,6 +109,8 @@ class Runtime:
 
     def __init__(self, code):
         img = decode(code)
+        _share_rows(img.vars)
+        _share_rows(img.blocks)
         self.image = img
         self.crc = img.crc
         self.cycle_ms = img.cycle_ms
@@ -83,16 +143,21 @@ class Runtime:
                 self.output_vars.append(i)
         self.inputs = [_safe(img.vars[i][0]) for i in self.input_vars]
         self.outputs = [_safe(img.vars[i][0]) for i in self.output_vars]
-        # forcing: parallel preallocated lists so applying it allocates nothing
-        self._force_slot = [0] * len(img.vars)
-        self._force_value = [False] * len(img.vars)
+        # forcing: parallel lists rebuilt when the forced set changes, so applying them
+        # in the scan allocates nothing
+        self._force_slot = []
+        self._force_value = []
         self._n_forced = 0
         self.forced = {}
         self._names = None
-        self._retain = RetainCodec(img, lay)
+        self._retain = None  # the codec, made on first use (many programs retain nothing)
         ns["_force"] = self._apply_forcing
         self._ns = ns  # the generated code's globals
-        self._scan_fn = build_scan_function(img, lay, self.input_vars, self.output_vars, ns)
+        self._scan_fn = _translate(img, lay, self.input_vars, self.output_vars, ns)
+        # The code now lives in the generated functions: drop the bytecode buffer and the
+        # rung offsets so the caller can free them (12 KB for a 500-rung program).
+        img.data = None
+        img.rungs = _RungCount(len(img.rungs))
         self.state = STATE_RUN
         self.fault_code = FAULT_NONE
         self._init_memory(True)
@@ -229,12 +294,10 @@ class Runtime:
         self._n_forced = 0
 
     def _rebuild_forcing(self):
-        k = 0
-        for index in sorted(self.forced):
-            self._force_slot[k] = index
-            self._force_value[k] = self.forced[index]
-            k += 1
-        self._n_forced = k
+        slots = sorted(self.forced)
+        self._force_value = [self.forced[i] for i in slots]
+        self._force_slot = slots
+        self._n_forced = len(slots)
 
     # ---- access by index and by name --------------------------------------------------
 
@@ -300,13 +363,20 @@ class Runtime:
 
     # ---- retained memory --------------------------------------------------------------
 
+    def _codec(self):
+        if self._retain is None:
+            from .retain import RetainCodec
+
+            self._retain = RetainCodec(self.image, self.layout)
+        return self._retain
+
     def retain_snapshot(self):
         """The retained values as CRC-protected bytes."""
-        return self._retain.snapshot(self.v)
+        return self._codec().snapshot(self.v)
 
     def retain_restore(self, data):
         """Load a snapshot of this same program (LoadError otherwise)."""
-        self._retain.restore(self.v, data)
+        self._codec().restore(self.v, data)
 
 
 def _safe(vtype):

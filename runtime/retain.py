@@ -42,9 +42,10 @@ class RetainCodec:
     def snapshot(self, v):
         """Pack the retained slots of v."""
         values = []
-        for slot, t in zip(self.slots, self.kinds, strict=False):
+        kinds = self.kinds
+        for k, slot in enumerate(self.slots):
             x = v[slot]
-            values.append(1 if (t == T_BOOL and x) else (0 if t == T_BOOL else x))
+            values.append((1 if x else 0) if kinds[k] == T_BOOL else x)
         body = bytearray(MAGIC)
         body.append(VERSION)
         body.extend(struct.pack("<IH", self.program_crc, len(self.slots)))
@@ -67,5 +68,6 @@ class RetainCodec:
         if count != len(self.slots) or len(data) != head + self.size + 4:
             raise LoadError("retain snapshot does not match this program's layout")
         values = struct.unpack_from(self.fmt, data, head)
-        for slot, t, x in zip(self.slots, self.kinds, values, strict=False):
-            v[slot] = bool(x) if t == T_BOOL else x
+        kinds = self.kinds
+        for k, slot in enumerate(self.slots):
+            v[slot] = bool(values[k]) if kinds[k] == T_BOOL else values[k]

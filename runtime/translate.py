@@ -2,6 +2,11 @@
 # of docs/bytecode.md ("Verification") with an abstract typed stack, and the same stack
 # builds Python source for the rung. Chunks of rungs become plain Python functions over the
 # slot list `v`, so a scan costs about what hand-written Python would.
+try:
+    from micropython import opt_level as _opt_level
+except ImportError:  # CPython
+    _opt_level = None
+
 from .blocks import TIMER_FUNCS, member_offset
 from .container import LoadError
 from .instructions import read_instruction
@@ -71,31 +76,12 @@ _P_ADD = 5
 _P_MUL = 6
 _P_ATOM = 9
 _CMP = {OP_EQ: "==", OP_NE: "!=", OP_LT: "<", OP_LE: "<=", OP_GT: ">", OP_GE: ">="}
-RUNGS_PER_CHUNK = 16
+# Each function costs about 80 bytes of heap on MicroPython; 32 rungs per function keep
+# that small while the source compiled at once stays a few KB.
+RUNGS_PER_CHUNK = 32
 # Longer expressions are computed into a temporary first, which bounds the parenthesis
 # nesting of generated code (CPython's parser stops at 200 levels) whatever the bytecode.
 _HOIST_CHARS = 300
-
-
-class Layout:
-    """Where everything lives in the slot list: variables, blocks, edges, system slots."""
-
-    def __init__(self, img):
-        from .blocks import block_slots
-
-        n = len(img.vars)
-        self.block_base = []
-        for kind, _flags, _preset in img.blocks:
-            self.block_base.append(n)
-            n += block_slots(kind)
-        self.edge_base = n
-        n += img.n_edges
-        self.first_scan = n  # SYS 0..3: first_scan, clock_100ms, clock_1s, math_error
-        self.clock_100ms = n + 1
-        self.clock_1s = n + 2
-        self.math_error = n + 3
-        self.power_base = n + 4  # power flow of each rung in the last scan
-        self.size = n + 4 + len(img.rungs)
 
 
 def _lit(e):
@@ -227,7 +213,9 @@ class _RungTranslator:
         """Verify rung r's code and return its Python statements (without indentation)."""
         self.rung = r
         self.n_hoisted = 0
+        self.n_edges = 0
         self.pending = []
+        self.head = None  # targets of the power statement: power slot, leading coils
         lay = self.lay
         lines = []
         stack = []
@@ -282,13 +270,16 @@ class _RungTranslator:
                 x = self.pop(stack, T_BOOL)
                 m = "v[" + str(lay.edge_base + e) + "]"
                 fs = "v[" + str(lay.first_scan) + "]"
+                # temporaries are numbered per rung: every new name is a qstr for good
+                t = "_e" + str(self.n_edges)
+                self.n_edges += 1
                 lines.append("_x = " + x[1])
                 if op == OP_RISING:
-                    lines.append("_e" + str(e) + " = _x and not " + m + " and not " + fs)
+                    lines.append(t + " = _x and not " + m + " and not " + fs)
                 else:
-                    lines.append("_e" + str(e) + " = " + m + " and not _x and not " + fs)
+                    lines.append(t + " = " + m + " and not _x and not " + fs)
                 lines.append(m + " = _x")
-                stack.append((T_BOOL, "_e" + str(e), _P_ATOM))
+                stack.append((T_BOOL, t, _P_ATOM))
             elif op in _CMP:
                 t, (a, b) = self.pop_same(stack, 2, op != OP_EQ and op != OP_NE)
                 expr = _paren(a, _P_ADD) + " " + _CMP[op] + " " + _paren(b, _P_ADD)
@@ -326,8 +317,11 @@ class _RungTranslator:
                     self.fail("second POWER in one rung")
                 if len(stack) != 1 or stack[0][0] != T_BOOL:
                     self.fail("the condition must leave exactly one bool")
-                lines.append("p = " + stack.pop()[1])
-                lines.append("v[" + str(lay.power_base + r) + "] = p")
+                # one statement stores the power flow and the coils right after POWER:
+                # p = v[power] = v[coil] = ... = condition, assembled at the end of the rung
+                self.condition = stack.pop()[1]
+                self.head = ["v[" + str(lay.power_base + r) + "]"]
+                self.head_at = len(lines)
                 powered = True
             else:
                 if not powered:
@@ -341,6 +335,9 @@ class _RungTranslator:
             self.fail("rung without POWER")
         if stack:
             self.fail("values left on the stack")
+        # p is needed only by the actions after the merged coils
+        targets = self.head if len(lines) == self.head_at else ["p"] + self.head
+        lines.insert(self.head_at, " = ".join(targets) + " = " + self.condition)
         return lines
 
     def hoist(self, stack, powered, lines):
@@ -399,7 +396,9 @@ class _RungTranslator:
             if self.writable(x, name) != T_BOOL:
                 self.fail(name + " on a variable that is not bool")
             s = "v[" + str(x) + "]"
-            if op == 0x31:
+            if op == 0x31 and self.head and len(lines) == self.head_at:
+                self.head.append(s)  # a coil before any other action joins the head
+            elif op == 0x31:
                 lines.append(s + " = p")
             elif op == 0x32:
                 lines.append(s + " = not p")
@@ -423,7 +422,7 @@ class _RungTranslator:
             if is_timer:
                 lines.append("if p: _treset(v, " + base + ")")
             else:
-                lines.append("if p: v[" + base + " + 6] = True")
+                lines.append("if p: v[" + str(lay.block_base[x] + 6) + "] = True")
         elif is_timer:
             self.fail(name + " on a timer")
         elif op == OP_CTR_UPDATE:
@@ -441,7 +440,7 @@ class _RungTranslator:
                 ok, off = kind in (K_CTD, K_CTUD), 7
             if not ok:
                 self.fail(name + " on a counter kind without that input")
-            lines.append("if p: v[" + base + " + " + str(off) + "] = True")
+            lines.append("if p: v[" + str(lay.block_base[x] + off) + "] = True")
 
 
 class _ProgramState:
@@ -494,7 +493,14 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
 
 def _compile(src, namespace, what):
     src.append("")
+    if _opt_level is not None:
+        # no line-number table in generated code: a byte or more per line, never shown
+        level = _opt_level()
+        _opt_level(3)
     try:
         exec("\n".join(src), namespace)
     except (SyntaxError, MemoryError, RuntimeError) as exc:
         raise LoadError(what + " could not be compiled: " + str(exc)) from None
+    finally:
+        if _opt_level is not None:
+            _opt_level(level)

@@ -16,8 +16,11 @@ def mpy_available():
     return shutil.which("node") is not None and os.path.isdir(PACKAGE)
 
 
-def run_mpy(code, timeout=120, heap=4 * 1024 * 1024):
-    """Run `code` under MicroPython; return its stdout. Fails the test on a Python error."""
+def run_mpy(code, timeout=120, heap=4 * 1024 * 1024, module_dir=None):
+    """Run `code` under MicroPython; return its stdout. Fails the test on a Python error.
+
+    module_dir: a folder of .mpy files to install as the package `runtime` instead of the
+    repository's runtime/*.py (see bench/mpy_memory.compile_mpy)."""
     need(shutil.which("node") is not None, "node not found: MicroPython tests skipped")
     need(
         os.path.isdir(PACKAGE),
@@ -29,7 +32,7 @@ def run_mpy(code, timeout=120, heap=4 * 1024 * 1024):
         path = f.name
     try:
         proc = subprocess.run(
-            ["node", RUNNER, path, str(heap)],
+            ["node", RUNNER, path, str(heap)] + ([module_dir] if module_dir else []),
             capture_output=True,
             text=True,
             timeout=timeout,

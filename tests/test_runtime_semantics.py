@@ -1,5 +1,7 @@
 """PLC semantics of the runtime (docs/semantics.md), one rule or trap per test."""
 
+import math
+
 import pytest
 
 import rung
@@ -79,6 +81,23 @@ def test_set_reset_and_negated_coil():
     s.set("b", True)
     s.scan()
     assert s.get("q") is False
+
+
+def test_actions_of_one_rung_run_left_to_right():
+    # the last action on a bit wins inside a rung too, whatever mix of coils and latches
+    s = sim(
+        "input a : bool at %IX0.0\nvar m : bool\nvar k : bool\nvar c : bool\nvar d : int\n"
+        "output q : bool at %QX0.0\n"
+        "rung: a -> m, reset m, k, q\nrung: a -> reset c, c, d := d + 1, not q\n"
+    )
+    s.set("a", True)
+    s.scan()
+    assert (s.get("m"), s.get("k"), s.get("c"), s.get("q")) == (False, True, True, False)
+    assert s.get("d") == 1 and list(s.runtime.power) == [1, 1]
+    s.set("a", False)
+    s.scan()
+    assert (s.get("m"), s.get("k"), s.get("c"), s.get("q")) == (False, False, False, True)
+    assert s.get("d") == 1 and list(s.runtime.power) == [0, 0]
 
 
 def test_parallel_legs_all_run():
@@ -417,6 +436,20 @@ def test_reals_are_binary32():
 
     assert got == struct.unpack("<f", struct.pack("<f", 0.2 + 0.1))[0]
     assert got != 0.2 + 0.1
+
+
+def test_initial_values_keep_their_sign_and_type():
+    # equal-looking variable rows share one tuple in memory; -0.0 must stay -0.0
+    s = sim(
+        "var a : real = 0.0\nvar b : real = -0.0\nvar c : real\nvar n : int = 1\n"
+        "var m : int = 1\nvar k : bool = true\nrung: true -> c := a * 1.0\n"
+    )
+    s.scan()
+    assert [math.copysign(1, s.get(x)) for x in "abc"] == [1, -1, 1]
+    assert s.get("n") == s.get("m") == 1 and s.get("k") is True
+    rt = s.runtime
+    assert rt.image.vars[3] is rt.image.vars[4]  # shared
+    assert rt.image.vars[0] is not rt.image.vars[1]
 
 
 @pytest.mark.parametrize("value,want", [(2.5, 3), (-2.5, -3), (2.4, 2), (-0.5, -1)])
