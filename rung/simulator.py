@@ -69,7 +69,10 @@ class Simulator:
 
     def run_for(self, duration):
         """Scan every cycle until `duration` (ms or '5s') has passed on the virtual clock."""
-        end = self.time_ms + parse_time(duration)
+        ms = parse_time(duration)
+        if ms < 0:
+            raise ValueError(f"a duration cannot be negative: {duration!r}")
+        end = self.time_ms + ms
         if not self._scanned:
             self.scan()
         while self.time_ms + self.cycle_ms <= end:

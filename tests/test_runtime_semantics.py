@@ -579,3 +579,105 @@ def test_get_set_by_name_and_errors():
         rt.set("motor", 7)
     rt.set("plain", 70000)
     assert rt.get("plain") == 70000 - 65536
+
+
+# ---- rules checked one more way -------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["TON", "TOF", "TP"])
+def test_reset_returns_a_timer_to_idle(kind):
+    s = sim(
+        "input a : bool at %IX0.0\ninput r : bool at %IX0.1\n"
+        f"timer t : {kind} = 100ms\nrung: a -> t\nrung: r -> reset t\n"
+    )
+    s.scan()
+    s.set("a", True)
+    s.scan()
+    if kind == "TOF":  # an off-delay times after IN falls
+        s.set("a", False)
+        s.scan()
+    s.run_for(150 if kind == "TON" else 50)
+    assert s.get("t.ET") == (100 if kind == "TON" else 50) and s.get("t.Q") is True
+    s.set("r", True)
+    s.scan()
+    assert s.get("t.ET") == 0 and s.get("t.Q") is False
+
+
+def test_math_error_is_sticky_until_cleared_and_covers_mod_and_real():
+    s = sim(
+        "var z : int\nvar a : int = 7\nvar m : int = 5\nvar x : real = 1.5\nvar zr : real\n"
+        "var y : real = 9.0\nvar arm : bool\n"
+        "rung: arm -> m := a mod z, y := x / zr\n"
+    )
+    s.scan()
+    assert s.runtime.math_error is False
+    s.set("arm", True)
+    s.scan()
+    assert (s.get("m"), s.get("y"), s.runtime.math_error) == (0, 0.0, True)
+    s.set("arm", False)
+    s.scan()
+    assert s.runtime.math_error is True  # sticky: no new error, still set
+    s.runtime.clear_math_error()
+    s.scan()
+    assert s.runtime.math_error is False and s.runtime.state == STATE_RUN
+
+
+@pytest.mark.parametrize("value", ["1.0e38 * 10.0", "0.0 - 1.0e38 * 10.0"])
+def test_real_overflow_to_int_gives_zero(value):
+    assert calc(f"int({value})", "int")[0] == 0
+
+
+def test_stop_runs_no_rungs_and_timers_do_not_jump_on_resume():
+    s = sim("var n : int\ntimer t : TON = 1s\nrung: true -> n := n + 1, t\n")
+    s.run_for(100)
+    rt = s.runtime
+    rt.stop()
+    s.run_for(5000)
+    assert s.get("n") == 11 and s.get("t.ET") == 100
+    rt.run()
+    s.scan()
+    # the first scan after RUN sees the time since the last scan call, not since the stop
+    assert s.get("n") == 12 and s.get("t.ET") == 110
+
+
+def test_fault_codes_for_memory_and_host_faults():
+    s = sim(MOTOR)
+    started(s)
+    rt = s.runtime
+    good = rt._ns["_c0"]
+
+    def exhausted(v, dt):
+        raise MemoryError
+
+    rt._ns["_c0"] = exhausted
+    s.scan()
+    assert rt.state == STATE_FAULT and rt.fault_code == 2
+    rt._ns["_c0"] = good
+    rt.reset_fault()
+    s.scan()
+    assert rt.state == STATE_RUN and rt.fault_code == 0 and rt.outputs == [False]
+    rt.fault()  # e.g. the board's watchdog
+    assert rt.state == STATE_FAULT and rt.fault_code == 3 and rt.outputs == [False]
+    rt.run()  # RUN does not leave FAULT: only reset_fault does
+    assert rt.state == STATE_FAULT
+
+
+def test_restart_keeps_the_input_image_and_scan_count_wraps():
+    s = sim(MOTOR)
+    started(s)
+    rt = s.runtime
+    rt.restart()
+    assert rt.inputs == [False, True] and rt.scan_count == 0 and rt.first_scan
+    rt.scan_count = (1 << 30) - 1
+    s.scan()
+    assert rt.scan_count == 0
+
+
+def test_forcing_only_inputs_and_outputs_with_checked_values():
+    s = sim(MOTOR)
+    rt = s.runtime
+    with pytest.raises(ValueError, match="only inputs and outputs"):
+        rt.force(rt.slot("starts"), 1)
+    with pytest.raises(ValueError):
+        rt.force(rt.output_vars[0], 5)
+    assert rt.forced == {}
