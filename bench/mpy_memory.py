@@ -20,6 +20,7 @@ TINY = "program tiny\nvar a : bool\nrung: a -> a\n"
 MODULES = (
     "crc",
     "opcodes",
+    "image",
     "addresses",
     "container",
     "arith",
@@ -71,31 +72,43 @@ def parse_modules(output):
     return result
 
 
+_NAMES = ("m_base", "m_imported", "m_resident", "m_code", "m_loaded", "m_final", "t", "code", "rt")
+
+
+def _measure(name):
+    """Steps that collect garbage, then record gc.mem_alloc() in a builtin. Every such
+    step compiles to the same size, and its code object is alive while it measures, so
+    differences between measurements are exact."""
+    return ["gc.collect()", "builtins." + name + " = gc.mem_alloc()"]
+
+
 def script(code, tiny_code):
     """The MicroPython script: one top-level run per step, one line of numbers at the end."""
     steps = [
         "import gc, builtins\nf = open('/program.rbc', 'wb')\nf.write(" + repr(code) + ")\n"
-        "f.close()",
-        "gc.collect()",
-        "builtins.m_base = gc.mem_alloc()\nimport runtime",
-        "gc.collect()",
-        # a first load imports the loader and drops it again: what stays is resident
-        "builtins.m_imported = gc.mem_alloc()\nbuiltins.t = runtime.Runtime("
-        + repr(tiny_code)
-        + ")\nt.scan(0)\ndel builtins.t",
-        "gc.collect()",
-        "builtins.m_resident = gc.mem_alloc()\nf = open('/program.rbc', 'rb')\n"
-        "builtins.code = f.read()\nf.close()",
-        "gc.collect()",
-        "builtins.m_code = gc.mem_alloc()\nbuiltins.rt = runtime.Runtime(code)\nrt.scan(0)",
-        "gc.collect()",
-        "builtins.m_loaded = gc.mem_alloc()\ndel builtins.code",
-        "gc.collect()",
-        "builtins.m_final = gc.mem_alloc()\nimport runtime.translate",
-        "gc.collect()",
+        "f.close()\n"
+        # every name exists from the start, so the builtins dict never grows in between
+        "for k in " + repr(_NAMES) + ":\n    setattr(builtins, k, None)",
+    ]
+    steps += _measure("m_base")
+    steps += ["import runtime"]
+    steps += _measure("m_imported")
+    # a first load imports the loader and drops it again: what stays is resident
+    steps += [
+        "builtins.t = runtime.Runtime(" + repr(tiny_code) + ")\nt.scan(0)\nbuiltins.t = None"
+    ]
+    steps += _measure("m_resident")
+    steps += ["f = open('/program.rbc', 'rb')\nbuiltins.code = f.read()\nf.close()"]
+    steps += _measure("m_code")
+    steps += ["builtins.rt = runtime.Runtime(code)\nrt.scan(0)"]
+    steps += _measure("m_loaded")
+    steps += ["builtins.code = None"]
+    steps += _measure("m_final")
+    steps += ["import runtime.container, runtime.translate", "gc.collect()"]
+    steps += [
         "print(m_imported - m_base, m_resident - m_base, m_code - m_resident, "
         "m_loaded - m_code, m_final - m_resident, m_loaded - m_final, "
-        "gc.mem_alloc() - m_final, len(rt.image.rungs), rt.state)",
+        "gc.mem_alloc() - m_final, len(rt.image.rungs), rt.state)"
     ]
     return TOP.join(steps)
 

@@ -6,9 +6,9 @@ from array import array
 
 from .addresses import AREAS
 from .crc import crc32
+from .image import Debug, Image, LoadError  # noqa: F401 - re-exported for the tools
 from .opcodes import (
     FORMAT_MAJOR,
-    FORMAT_MINOR,
     K_CTUD,
     K_RTO,
     K_TON,
@@ -26,25 +26,6 @@ SEC_BLOCKS = 3
 SEC_CODE = 4
 SEC_DEBUG = 5
 _REQUIRED = (SEC_META, SEC_VARS, SEC_BLOCKS, SEC_CODE)
-
-
-class LoadError(Exception):
-    """Bytecode that cannot be loaded; the message says why."""
-
-
-class Debug:
-    """Names and source positions; optional, used by the disassembler and supervisor."""
-
-    def __init__(self):
-        self.program = ""
-        self.source = ""
-        self.var_names = []
-        self.var_descriptions = []
-        self.block_names = []
-        self.rung_names = []
-        self.rung_comments = []
-        self.rung_lines = []
-        self.rung_texts = []
 
 
 class RungTable:
@@ -71,28 +52,6 @@ class RungTable:
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
-
-
-class Image:
-    """A decoded container. vars: (type, flags, area, index, init); blocks: (kind, flags,
-    preset); rungs: (start, end) offsets of each rung's code in `data`."""
-
-    def __init__(self):
-        self.major = FORMAT_MAJOR
-        self.minor = FORMAT_MINOR
-        self.crc = 0
-        self.cycle_ms = 10
-        self.n_edges = 0
-        self.vars = []
-        self.blocks = []
-        self.rungs = RungTable()
-        self.data = b""
-        self.debug = None
-
-    def rung_code(self, i):
-        """The code bytes of rung i."""
-        start, end = self.rungs[i]
-        return self.data[start:end]
 
 
 # ---- decoding -----------------------------------------------------------------------
@@ -178,6 +137,7 @@ def decode(data):
     if data[0:4] != MAGIC:
         raise LoadError("not Rung bytecode (bad magic)")
     img = Image()
+    img.rungs = RungTable()
     img.major = data[4]
     img.minor = data[5]
     if img.major != FORMAT_MAJOR:

@@ -11,7 +11,7 @@ except ImportError:  # CPython
 import sys
 
 from . import arith, blocks
-from .container import LoadError, decode
+from .image import LoadError
 from .opcodes import (
     COUNTER_MEMBERS,
     F_CONST,
@@ -38,9 +38,10 @@ FAULT_MEMORY = const(2)  # MemoryError inside a scan
 FAULT_EXTERNAL = const(3)  # raised by the host (e.g. watchdog) through rt.fault()
 
 _TICKS_MASK = const(0x3FFFFFFF)  # MicroPython's ticks_ms period is 2**30
-# Modules needed only while loading (the verifier/translator and the opcode table): on
-# MicroPython they are dropped after each load so a board keeps only the scan engine.
-_LOADER = ("translate", "instructions", "opcodes")
+# Modules needed only while loading (the decoder, the verifier/translator, the opcode and
+# address tables): on MicroPython they are dropped after each load so a board keeps only
+# the scan engine. Whatever stays resident must not hold a function of theirs.
+_LOADER = ("container", "translate", "instructions", "addresses", "crc", "opcodes")
 
 
 class Layout:
@@ -58,8 +59,7 @@ class Layout:
         self.clock_100ms = n + 1
         self.clock_1s = n + 2
         self.math_error = n + 3
-        self.power_base = n + 4  # power flow of each rung in the last scan
-        self.size = n + 4 + len(img.rungs)
+        self.size = n + 4
 
 
 class _RungCount:
@@ -81,21 +81,15 @@ def _share_rows(rows):
         rows[i] = seen.setdefault((row, repr(row[-1])), row)
 
 
-def _translate(img, layout, inputs, outputs, namespace):
-    """Verify and translate the rungs with the loader modules, then let them go."""
-    try:
-        from . import translate
-
-        return translate.build_scan_function(img, layout, inputs, outputs, namespace)
-    finally:
-        if sys.implementation.name == "micropython":
-            package = __name__[: __name__.rfind(".")]
-            for name in _LOADER:
-                sys.modules.pop(package + "." + name, None)
-                try:
-                    delattr(sys.modules[package], name)
-                except AttributeError:
-                    pass
+def _drop_loader():
+    if sys.implementation.name == "micropython":
+        package = __name__[: __name__.rfind(".")]
+        for name in _LOADER:
+            sys.modules.pop(package + "." + name, None)
+            try:
+                delattr(sys.modules[package], name)
+            except (AttributeError, KeyError):  # MicroPython: KeyError if never imported
+                pass
 
 
 def _initial(vtype, init):
@@ -108,6 +102,17 @@ class Runtime:
     """A loaded program. Runtime(code) verifies the bytecode and raises LoadError."""
 
     def __init__(self, code):
+        try:
+            self._load(code)
+        finally:
+            _drop_loader()
+        self.state = STATE_RUN
+        self.fault_code = FAULT_NONE
+        self._init_memory(True)
+
+    def _load(self, code):
+        from .container import decode
+
         img = decode(code)
         _share_rows(img.vars)
         _share_rows(img.blocks)
@@ -117,6 +122,9 @@ class Runtime:
         lay = Layout(img)
         self.layout = lay
         self.v = [False] * lay.size
+        # power flow of each rung in the last scan, a byte a rung: the generated code
+        # writes it through one view per chunk of rungs (a small index is a short opcode)
+        self._power = bytearray(len(img.rungs))
         ns = {
             "_ton": blocks.ton,
             "_tof": blocks.tof,
@@ -152,15 +160,15 @@ class Runtime:
         self._names = None
         self._retain = None  # the codec, made on first use (many programs retain nothing)
         ns["_force"] = self._apply_forcing
+        ns["_pw"] = memoryview(self._power)
         self._ns = ns  # the generated code's globals
-        self._scan_fn = _translate(img, lay, self.input_vars, self.output_vars, ns)
+        from .translate import build_scan_function
+
+        self._scan_fn = build_scan_function(img, lay, self.input_vars, self.output_vars, ns)
         # The code now lives in the generated functions: drop the bytecode buffer and the
         # rung offsets so the caller can free them (12 KB for a 500-rung program).
         img.data = None
         img.rungs = _RungCount(len(img.rungs))
-        self.state = STATE_RUN
-        self.fault_code = FAULT_NONE
-        self._init_memory(True)
 
     # ---- power-up and restart ---------------------------------------------------------
 
@@ -175,6 +183,9 @@ class Runtime:
                 blocks.init_block(v, self.layout.block_base[b], blk[0], blk[2])
         for i in range(self.layout.edge_base, self.layout.size):
             v[i] = False
+        power = self._power
+        for r in range(len(power)):
+            power[r] = 0
         for k, i in enumerate(self.output_vars):
             self.outputs[k] = _safe(img.vars[i][0])
         self.scan_count = 0
@@ -224,9 +235,9 @@ class Runtime:
 
     @property
     def power(self):
-        """Power flow of each rung in the last scan (1 powered, 0 not)."""
-        base = self.layout.power_base
-        return bytearray(1 if x else 0 for x in self.v[base : base + len(self.image.rungs)])
+        """Power flow of each rung in the last scan (1 powered, 0 not): a bytearray that
+        every scan updates in place (copy it to keep a picture)."""
+        return self._power
 
     def _apply_forcing(self, v):
         slots = self._force_slot

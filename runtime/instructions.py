@@ -2,7 +2,7 @@
 # verifier (runtime) and the disassembler (compiler). The writer is compiler/bytecode_writer.py.
 import struct
 
-from .container import LoadError
+from .image import LoadError
 from .opcodes import BY_CODE
 
 

@@ -150,11 +150,11 @@ class ModbusDevice:
                 (addr - IR_BLOCKS) // BLOCK_REGS, (addr - IR_BLOCKS) % BLOCK_REGS
             )
         if IR_POWER <= addr < IR_POWER + (self.n_rungs + 15) // 16:
-            base = self.rt.layout.power_base
+            power = self.rt.power
             r0 = (addr - IR_POWER) * 16
             word = 0
             for k in range(16):
-                if r0 + k < self.n_rungs and self.rt.v[base + r0 + k]:
+                if r0 + k < self.n_rungs and power[r0 + k]:
                     word |= 1 << k
             return word
         if IR_FORCED <= addr < IR_FORCED + (self.n_vars + 15) // 16:

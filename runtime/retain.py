@@ -3,8 +3,8 @@
 # program and a corrupted one is detected.
 import struct
 
-from .container import LoadError
 from .crc import crc32
+from .image import LoadError
 from .opcodes import B_RETAIN, F_RETAIN, K_RTO, T_BOOL, T_INT, T_REAL
 
 MAGIC = b"RRET"

@@ -8,7 +8,7 @@ except ImportError:  # CPython
     _opt_level = None
 
 from .blocks import TIMER_FUNCS, member_offset
-from .container import LoadError
+from .image import LoadError
 from .instructions import read_instruction
 from .opcodes import (
     F_CONST,
@@ -320,7 +320,7 @@ class _RungTranslator:
                 # one statement stores the power flow and the coils right after POWER:
                 # p = v[power] = v[coil] = ... = condition, assembled at the end of the rung
                 self.condition = stack.pop()[1]
-                self.head = ["v[" + str(lay.power_base + r) + "]"]
+                self.head = ["w[" + str(self.power_index) + "]"]
                 self.head_at = len(lines)
                 powered = True
             else:
@@ -457,7 +457,8 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
 
     Rungs are compiled in chunks of RUNGS_PER_CHUNK so that MicroPython never holds the
     source of the whole program at once. namespace holds the helpers the generated code
-    calls (and receives `_k`, the real literals). Raises LoadError on any failure."""
+    calls and `_pw`, a memoryview of the power-flow bytes (and receives `_k`, the real
+    literals). Raises LoadError on any failure."""
     consts = []
     namespace["_k"] = consts
     state = _ProgramState()
@@ -465,10 +466,14 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
     data = img.data
     chunks = 0
     for first in range(0, n, RUNGS_PER_CHUNK):
-        src = ["def _c" + str(chunks) + "(v, dt):"]
-        for r in range(first, min(n, first + RUNGS_PER_CHUNK)):
+        last = min(n, first + RUNGS_PER_CHUNK)
+        # w: this chunk's view of the power-flow bytes, bound once as a default argument
+        view = "_pw[" + str(first) + ":" + str(last) + "]"
+        src = ["def _c" + str(chunks) + "(v, dt, w=" + view + "):"]
+        for r in range(first, last):
             start, end = img.rungs[r]
             tr = _RungTranslator(img, layout, consts, state)
+            tr.power_index = r - first
             for line in tr.translate(r, data, start, end):
                 src.append("    " + line)
         _compile(src, namespace, "rungs from " + str(first))
