@@ -96,9 +96,15 @@ def micropython_ratio(code, hsrc, scans):
     return float(a), float(b)
 
 
-def memory_500_rungs():
+MEMORY_PROGRAMS = (
+    ("contacts", 500, "500 rungs of contacts and coils"),
+    ("mixed", 333, "499 rungs: comparisons, arithmetic, 83 TON timers and 83 CTU counters"),
+)
+
+
+def memory_500_rungs(name, size):
     """Heap bytes under MicroPython for the runtime and a loaded 500-rung program."""
-    src, _hand, _i, _o = programs.contacts(500)
+    src, _hand, _i, _o = getattr(programs, name)(size)
     code = rung.compile_source(src, "m500.rung", debug=False).to_bytes()
     tiny = rung.compile_source(mpy_memory.TINY, "tiny.rung", debug=False).to_bytes()
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,20 +143,23 @@ def main():
         out.append(f"| {name} | {interp} | {a:.1f} | {b:.1f} | {a / b:.2f} |")
     text = "\n".join(out)
     print(text)
-    mem = None
+    mems = []
     if not args.no_mpy:
-        mem = memory_500_rungs()
-        mem["per_module"] = module_costs()
-        print(
-            f"\nMicroPython heap: runtime modules {mem['modules']} B, 500-rung program "
-            f"({mem['size']} B of bytecode) {mem['program']} B, total {mem['total']} B; "
-            f"while loading about {mem['peak']} B"
-        )
+        for name, size, what in MEMORY_PROGRAMS:
+            mem = memory_500_rungs(name, size)
+            mem["name"], mem["what"] = name, what
+            mems.append(mem)
+            print(
+                f"\nMicroPython heap, {name}: runtime modules {mem['modules']} B, program "
+                f"({mem['size']} B of bytecode) {mem['program']} B, total {mem['total']} B; "
+                f"while loading about {mem['peak']} B"
+            )
+        mems[0]["per_module"] = module_costs()
     if args.write_doc:
-        write_doc(text, mem)
+        write_doc(text, mems)
 
 
-def write_doc(table, mem):
+def write_doc(table, mems):
     lines = [
         "# Benchmarks",
         "",
@@ -163,34 +172,50 @@ def write_doc(table, mem):
         table,
         "",
     ]
-    if mem:
+    if mems:
         lines += [
             "## Memory (MicroPython heap, `gc.mem_alloc()`)",
             "",
-            "Measured as on a board (`bench/mpy_memory.py`): the runtime package compiled by",
-            "mpy-cross and imported from `.mpy` files, the bytecode read from a file into a",
-            "buffer that the caller drops after loading. The program is the 500-rung `contacts`",
-            f"program ({mem['size']} bytes of bytecode, no debug section). The webassembly port's",
-            "objects have the same layout as the 32-bit ports (ESP32, RP2040).",
+            "Measured as on a board (`bench/mpy_memory.py`, checked by",
+            "`tests/test_micropython_memory.py`): the runtime package compiled by mpy-cross and",
+            "imported from `.mpy` files, the bytecode read from a file into a buffer that the",
+            "caller drops after loading, no debug section. The webassembly port's objects have",
+            "the same layout as the 32-bit ports (ESP32, RP2040). Target: runtime + a 500-rung",
+            "program < 65536 bytes.",
             "",
-            "| what | bytes |",
-            "|---|---|",
-            f"| runtime modules, resident after loading | {mem['modules']} |",
-            f"| 500-rung program loaded (generated code, slots, tables) | {mem['program']} |",
-            f"| **runtime + program** | **{mem['total']}** (target < 65536) |",
-            f"| runtime modules imported before the first load | {mem['modules_imported']} |",
-            f"| verifier/translator modules, present only while loading | {mem['loader']} |",
-            f"| bytecode buffer, held only while loading | {mem['buffer']} |",
-            f"| about the peak while loading | {mem['peak']} |",
+            "| what | " + " | ".join(m["name"] for m in mems) + " |",
+            "|---|" + "---|" * len(mems),
+        ]
+
+        def row(label, key, bold=False):
+            cells = [str(m[key]) for m in mems]
+            if bold:
+                cells = ["**" + c + "**" for c in cells]
+            lines.append("| " + label + " | " + " | ".join(cells) + " |")
+
+        lines.append("| program | " + " | ".join(m["what"] for m in mems) + " |")
+        row("bytecode size", "size")
+        row("runtime modules, resident after loading", "modules")
+        row("the loaded program (generated code, slots, tables)", "program")
+        row("runtime + program", "total", bold=True)
+        row("runtime modules imported before the first load", "modules_imported")
+        row("decoder and verifier/translator, present only while loading", "loader")
+        row("bytecode buffer, held only while loading", "buffer")
+        row("about the peak while loading (see below)", "peak")
+        lines += [
             "",
-            "The verifier/translator (`translate`, `instructions`) and the opcode table are",
-            "needed only while a program loads: on MicroPython `Runtime(code)` drops those",
-            "modules afterwards (the next load imports them again), and it keeps neither the",
-            "bytecode buffer nor the rung offsets once the rungs are translated. The names",
-            "those modules interned stay (MicroPython never frees qstrs). The peak is the",
-            "resident figure plus what exists only during loading, summed from the",
-            "measurements above (the webassembly build cannot collect garbage in the middle of",
-            "a run, so it is not observed directly).",
+            "Only the scan engine stays resident. The decoder (`container`), the",
+            "verifier/translator (`translate`, `instructions`) and the opcode, address and CRC",
+            "tables are needed only while a program loads: on MicroPython `Runtime(code)` drops",
+            "those modules afterwards (the next load imports them again), and it keeps neither",
+            "the bytecode buffer nor the rung offsets once the rungs are translated. The names",
+            "those modules interned stay (MicroPython never frees qstrs).",
+            "",
+            "The peak is the resident figure plus what exists only during loading (loader",
+            "modules, buffer, rung offsets), summed from the measurements above, plus the",
+            "generated source and compiler state of one chunk of 32 rungs (about 2.6 KB of",
+            "source), which is not included: the webassembly build collects garbage only",
+            "between top-level runs, so the peak inside a load cannot be observed there.",
             "",
             "Heap cost of each module imported in turn (`.mpy`; each after the modules it",
             "imports, so shared names are counted once, where first imported):",
@@ -198,24 +223,23 @@ def write_doc(table, mem):
             "| module | bytes | kept after loading |",
             "|---|---|---|",
         ]
-        dropped = ("opcodes", "instructions", "translate")
-        for name, size in mem["per_module"].items():
+        dropped = ("opcodes", "addresses", "crc", "container", "instructions", "translate")
+        for name, size in mems[0]["per_module"].items():
             kept = "no (names it interned stay)" if name in dropped else "yes"
             if name == "retain":
                 kept = "only if the program retains something"
             lines.append(f"| {name} | {size} | {kept} |")
         lines += [
             "",
-            "The program's share is mostly generated code: about 45 bytes of MicroPython",
-            "bytecode for a rung of five contacts and two coils, the slot list (4 bytes a",
-            "slot: variables, block state, edge memories, one power-flow slot a rung) and the",
-            "variable table (a tuple a variable; equal rows share one tuple).",
+            "The program's share is mostly generated code (about 48 bytes of MicroPython",
+            "bytecode for a rung of five contacts and two coils), the slot list (4 bytes a",
+            "slot: variables, block state, edge memories), a byte a rung of power flow, and the",
+            "variable and block tables (a tuple a row; equal rows share one tuple).",
             "",
             "Not measured here: a runtime frozen into the firmware (`manifest.py`) runs its",
-            "bytecode and reads its constant objects from flash (MicroPython's manifest",
-            "documentation), leaving mostly the modules' global dictionaries and the objects",
-            "built at import in the heap; the webassembly build cannot be rebuilt with frozen",
-            "modules in this setup.",
+            "bytecode and reads its constant objects and names from flash (MicroPython's",
+            "manifest documentation), which would remove most of the module share; the",
+            "webassembly build cannot be rebuilt with frozen modules in this setup.",
         ]
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
