@@ -37,8 +37,8 @@ FAULT_EXCEPTION = const(1)  # an unexpected error inside a scan
 FAULT_MEMORY = const(2)  # MemoryError inside a scan
 FAULT_EXTERNAL = const(3)  # raised by the host (e.g. watchdog) through rt.fault()
 
-_TICKS_MASK = const(0x3FFFFFFF)
-_MICROPYTHON = sys.implementation.name == "micropython"  # MicroPython's ticks_ms period is 2**30
+_TICKS_MASK = const(0x3FFFFFFF)  # MicroPython's ticks_ms period is 2**30
+_MICROPYTHON = sys.implementation.name == "micropython"
 # Modules needed only while loading (the decoder, the verifier/translator, the opcode and
 # address tables): on MicroPython they are dropped after each load so a board keeps only
 # the scan engine. Whatever stays resident must not hold a function of theirs.
