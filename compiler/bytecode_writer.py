@@ -39,6 +39,8 @@ def encode_varint(out, n):
 
 def encode_svarint(out, n):
     """Append a zigzag-encoded signed varint (32-bit range) to bytearray out."""
+    if not -0x80000000 <= n <= 0x7FFFFFFF:
+        raise ValueError(f"{n} does not fit a 32-bit signed varint")
     _uvar(out, ((n << 1) ^ (n >> 31)) & 0xFFFFFFFF)
 
 

@@ -4,10 +4,15 @@
 from array import array
 
 _f = array("f", [0.0])
+_f[0] = float("nan")
+_NAN = _f[0]  # the one NaN that reals hold (hosts differ in the NaN an operation returns)
+_INF = float("inf")
 
 
 def f32(x):
     """x rounded to IEEE binary32, as every Rung interpreter stores reals."""
+    if x != x:
+        return _NAN
     _f[0] = x
     return _f[0]
 
@@ -51,14 +56,17 @@ def rdiv(v, me, a, b):
 
 
 def rmod(v, me, a, b):
-    """Real remainder with the sign of the dividend."""
+    """Real remainder with the sign of the dividend, exact (C's fmod)."""
     if b == 0:
         v[me] = True
         return 0.0
-    r = a % b
-    if r != 0 and (r < 0) != (a < 0):
-        r -= b
-    return f32(r)
+    if a != a or b != b or a == _INF or a == -_INF:
+        return _NAN
+    if b == _INF or b == -_INF:
+        return a
+    # on magnitudes Python's % is fmod, exact; the sign is then the dividend's (-0.0 too)
+    r = abs(a) % abs(b)
+    return -r if a < 0 or (a == 0 and str(a)[0] == "-") else r
 
 
 def r2i(x, bits):

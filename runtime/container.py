@@ -8,6 +8,10 @@ from .addresses import AREAS
 from .crc import crc32
 from .image import Debug, Image, LoadError  # noqa: F401 - re-exported for the tools
 from .opcodes import (
+    F_CONST,
+    F_INPUT,
+    F_OUTPUT,
+    F_RETAIN,
     FORMAT_MAJOR,
     K_CTUD,
     K_RTO,
@@ -215,6 +219,10 @@ def _vars(s, img):
         flags = s.u8(what)
         if flags > 15:
             raise LoadError(what + " has unknown flags " + str(flags))
+        if flags & F_CONST and flags != F_CONST or (
+            flags & F_INPUT and flags & (F_OUTPUT | F_RETAIN)
+        ):
+            raise LoadError(what + " has conflicting flags " + str(flags))
         area = s.u8(what)
         index = s.varint(what)
         if area:
@@ -223,6 +231,13 @@ def _vars(s, img):
                 raise LoadError(what + " has unknown address area " + str(area))
             if vtype not in info[4] or index > info[5]:
                 raise LoadError(what + " has an address that does not fit it")
+            # an input lives in an input area, an output in an output area, others in memory
+            if info[2] != bool(flags & F_INPUT) or info[3] != bool(flags & F_OUTPUT):
+                raise LoadError(what + " has an address of the wrong direction")
+            if flags & F_CONST:
+                raise LoadError(what + " is a constant with an address")
+        elif flags & (F_INPUT | F_OUTPUT):
+            raise LoadError(what + " is an input or output without an address")
         img.vars.append((vtype, flags, area, index, read_value(s, vtype, what)))
 
 

@@ -7,6 +7,7 @@ try:
 except ImportError:  # CPython
     _opt_level = None
 
+from .arith import f32
 from .blocks import TIMER_FUNCS, member_offset
 from .image import LoadError
 from .instructions import read_instruction
@@ -60,6 +61,7 @@ from .opcodes import (
     OP_STORE_MEMBER,
     OP_SYS,
     OP_TIMER,
+    S_MATH_ERROR,
     T_BOOL,
     T_DINT,
     T_INT,
@@ -82,6 +84,12 @@ RUNGS_PER_CHUNK = 32
 # Longer expressions are computed into a temporary first, which bounds the parenthesis
 # nesting of generated code (CPython's parser stops at 200 levels) whatever the bytecode.
 _HOIST_CHARS = 300
+
+
+def _has_effects(e):
+    """Whether evaluating entry e may set math_error (a division or mod by a variable)."""
+    x = e[1]
+    return "_idiv(" in x or "_imod(" in x or "_rdiv(" in x or "_rmod(" in x
 
 
 def _lit(e):
@@ -135,7 +143,7 @@ class _RungTranslator:
         return t, items
 
     def literal_real(self, x):
-        self.consts.append(x)
+        self.consts.append(f32(x))  # a NaN literal becomes the one NaN reals hold
         return "_k[" + str(len(self.consts) - 1) + "]"
 
     def load(self, i):
@@ -212,6 +220,7 @@ class _RungTranslator:
     def translate(self, r, code, start, end):
         """Verify rung r's code and return its Python statements (without indentation)."""
         self.rung = r
+        self.pos = 0
         self.n_hoisted = 0
         self.n_edges = 0
         self.pending = []
@@ -251,10 +260,24 @@ class _RungTranslator:
                 if ops[0] > 3:
                     self.fail("unknown system contact " + str(ops[0]))
                 stack.append((T_BOOL, "v[" + str(lay.first_scan + ops[0]) + "]", _P_ATOM))
+                if ops[0] == S_MATH_ERROR:
+                    # read math_error in instruction order: divisions pushed before this
+                    # read run before it, later ones after it
+                    for k in range(len(stack) - 1):
+                        if _has_effects(stack[k]):
+                            self.hoist(stack, powered, lines, k)
+                    self.hoist(stack, powered, lines)
             elif op == OP_NOT:
                 e = self.pop(stack, T_BOOL)
                 stack.append((T_BOOL, "not " + _paren(e, _P_NOT), _P_NOT))
             elif op == OP_AND or op == OP_OR:
+                if len(stack) >= 2 and _has_effects(stack[-1]):
+                    # every leg is evaluated, as in ladder: a division that Python's
+                    # short-circuit `and`/`or` could skip runs in a statement of its own,
+                    # after the left leg if that one has effects too (left to right)
+                    if _has_effects(stack[-2]):
+                        self.hoist(stack, powered, lines, len(stack) - 2)
+                    self.hoist(stack, powered, lines)
                 b = self.pop(stack, T_BOOL)
                 a = self.pop(stack, T_BOOL)
                 prec = _P_AND if op == OP_AND else _P_OR
@@ -273,12 +296,15 @@ class _RungTranslator:
                 # temporaries are numbered per rung: every new name is a qstr for good
                 t = "_e" + str(self.n_edges)
                 self.n_edges += 1
-                lines.append("_x = " + x[1])
+                # after POWER the edge is part of an action's value: like the rest of
+                # that value it is evaluated only when the rung is powered
+                out = self.pending if powered else lines
+                out.append("_x = " + x[1])
                 if op == OP_RISING:
-                    lines.append(t + " = _x and not " + m + " and not " + fs)
+                    out.append(t + " = _x and not " + m + " and not " + fs)
                 else:
-                    lines.append(t + " = " + m + " and not _x and not " + fs)
-                lines.append(m + " = _x")
+                    out.append(t + " = " + m + " and not _x and not " + fs)
+                out.append(m + " = _x")
                 stack.append((T_BOOL, t, _P_ATOM))
             elif op in _CMP:
                 t, (a, b) = self.pop_same(stack, 2, op != OP_EQ and op != OP_NE)
@@ -294,7 +320,8 @@ class _RungTranslator:
                 else:
                     expr, prec = "abs(" + a[1] + ")", _P_ATOM
                 if t == T_REAL:
-                    stack.append((t, expr, prec))
+                    # through _f32 so that NaN keeps one bit pattern (-NaN is another)
+                    stack.append((t, "_f32(" + expr + ")", _P_ATOM))
                 else:
                     stack.append(self.wrap(t, expr, prec))
             elif op == OP_MIN or op == OP_MAX:
@@ -340,10 +367,11 @@ class _RungTranslator:
         lines.insert(self.head_at, " = ".join(targets) + " = " + self.condition)
         return lines
 
-    def hoist(self, stack, powered, lines):
-        """Replace the top entry by a temporary computed in its own statement. In a STORE's
-        value (after POWER) the statement waits in self.pending to run only when powered."""
-        e = stack.pop()
+    def hoist(self, stack, powered, lines, k=-1):
+        """Replace stack entry k (the top by default) by a temporary computed in its own
+        statement. In a STORE's value (after POWER) the statement waits in self.pending to
+        run only when powered."""
+        e = stack[k]
         name = "_h" + str(self.n_hoisted)
         self.n_hoisted += 1
         statement = name + " = " + e[1]
@@ -351,7 +379,7 @@ class _RungTranslator:
             self.pending.append(statement)
         else:
             lines.append(statement)
-        stack.append((e[0], name, _P_ATOM) + e[3:])
+        stack[k] = (e[0], name, _P_ATOM) + e[3:]
 
     def store(self, lines, target, value):
         if self.pending:

@@ -55,3 +55,14 @@ def test_opcode_constants_match_table():
     for name, code, _shape, _pops, _pushes in op.OPCODES:
         assert getattr(op, "OP_" + name) == code
     assert len({row[1] for row in op.OPCODES}) == len(op.OPCODES)
+
+
+def test_writer_refuses_values_that_do_not_fit_32_bits():
+    from rung.compiler.bytecode_writer import encode_svarint
+
+    out = bytearray()
+    encode_svarint(out, -(2**31))
+    encode_svarint(out, 2**31 - 1)
+    for bad in (2**31, -(2**31) - 1):
+        with pytest.raises(ValueError, match="32-bit"):
+            encode_svarint(out, bad)

@@ -155,3 +155,40 @@ def test_huge_straight_line_rung_loads_and_runs():
     rt.inputs[0] = True
     rt.scan(0)
     assert rt.outputs == [True] and rt.state == 1
+
+
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ((0, 1 | 8, 1, 0, False), "conflicting flags 9"),  # an input that is also a constant
+        ((0, 1 | 2, 1, 0, False), "conflicting flags 3"),
+        ((0, 1 | 4, 1, 0, False), "conflicting flags 5"),  # a retained input
+        ((1, 8 | 4, 0, 0, 3), "conflicting flags 12"),
+        ((1, 8, 5, 0, 3), "constant with an address"),
+        ((0, 2, 1, 0, False), "wrong direction"),  # an output at %IX
+        ((0, 1, 2, 0, False), "wrong direction"),  # an input at %QX
+        ((1, 0, 3, 0, 0), "wrong direction"),  # a memory variable at %IW
+        ((0, 1, 0, 0, False), "without an address"),
+    ],
+)
+def test_variable_rows_that_make_no_sense_are_refused(row, message):
+    vars = [(0, 1, 1, 0, False), (0, 2, 2, 0, False), (1, 0, 0, 0, 0), row]
+    with pytest.raises(LoadError, match="variable 3 (has|is) .*" + message):
+        Runtime(image([("LOAD", 0), ("POWER",), ("COIL", 1)], vars=vars))
+
+
+def test_an_unpowered_assignment_value_is_not_evaluated():
+    # the value of `x := ...` runs only when the rung is powered, edges in it included
+    vars = [(0, 1, 1, 0, False), (0, 1, 1, 1, False), (0, 2, 2, 0, False), (1, 0, 0, 0, 0)]
+    ops = [("LOAD", 0), ("POWER",), ("LOAD", 1), ("RISING", 0), ("STORE", 2)]
+    rt = Runtime(image(ops, vars=vars, n_edges=1))
+    rt.inputs[1] = False
+    rt.scan(0)
+    rt.inputs[1] = True  # b rises while the rung is not powered: the edge does not see it
+    rt.scan(10)
+    assert rt.outputs == [False]
+    rt.inputs[0] = True  # powered now: the edge memory is still false, so it fires
+    rt.scan(20)
+    assert rt.outputs == [True]
+    rt.scan(30)
+    assert rt.outputs == [False]
