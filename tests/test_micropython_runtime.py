@@ -3,14 +3,12 @@
 Each scenario is one piece of Python that runs unchanged on both interpreters and prints
 what it sees (values, states, error messages); the two transcripts must be identical."""
 
-import struct
-
 import pytest
+from bytecode_gen import fix_header
 from mpy import run_mpy
 
 import rung
 from rung.runtime import LoadError, Runtime
-from rung.runtime.crc import crc32
 
 PLANT = """program plant
 cycle 10ms
@@ -202,12 +200,6 @@ def outcome(Runtime, LoadError, data):
 """
 
 
-def with_crc(data):
-    data = bytearray(data)
-    struct.pack_into("<I", data, 12, crc32(memoryview(data)[16:]))
-    return bytes(data)
-
-
 def test_verifier_gives_identical_verdicts_on_micropython():
     """Every byte of a small program flipped (CRC recomputed): the same LoadError message or
     the same run on both interpreters, and never another exception."""
@@ -217,7 +209,7 @@ def test_verifier_gives_identical_verdicts_on_micropython():
         for mask in (0x01, 0xFF):
             data = bytearray(base)
             data[pos] ^= mask
-            mutants.append(with_crc(data))
+            mutants.append(fix_header(data))
     namespace = {}
     exec(OUTCOMES, namespace)
     expected = [namespace["outcome"](Runtime, LoadError, m) for m in mutants]

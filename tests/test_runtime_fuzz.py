@@ -18,28 +18,40 @@ import struct
 import traceback
 
 import pytest
+from bytecode_gen import (
+    INT_LITS,
+    LITS,
+    RANGES,
+    REAL_LITS,
+    STATE_RUN,
+    TICKS,
+    Program,
+    f32,
+    fix_header,
+    generate,
+    members,
+)
 from conftest import EXAMPLES, ROOT, need_tool
 from mpy import run_mpy
+from reference_vm import (
+    ACTIONS,
+    BLOCK_ACTIONS,
+    Reference,
+    same,
+)
 
 import rung
-from rung.compiler.bytecode_writer import BY_NAME, encode, encode_instruction
-from rung.runtime import LoadError, Runtime, blocks
-from rung.runtime import container as c
-from rung.runtime.addresses import A_IW, A_IX, A_MD, A_MW, A_NONE, A_QW, A_QX
-from rung.runtime.crc import crc32
+from rung.compiler.bytecode_writer import BY_NAME
+from rung.runtime import LoadError, Runtime
+from rung.runtime.addresses import A_IX, A_MD, A_NONE, A_QX
 from rung.runtime.opcodes import (
-    COUNTER_MEMBERS,
     F_CONST,
     F_INPUT,
     F_OUTPUT,
-    F_RETAIN,
     K_CTD,
     K_CTU,
     K_CTUD,
     K_RTO,
-    K_TOF,
-    K_TON,
-    K_TP,
     M_PT,
     M_PV,
     MAX_STACK,
@@ -50,378 +62,8 @@ from rung.runtime.opcodes import (
     T_INT,
     T_REAL,
     T_TIME,
-    TIMER_MEMBERS,
     TYPE_NAMES,
 )
-
-STATE_RUN = 1
-NUMERIC = (T_INT, T_DINT, T_REAL, T_TIME)
-TICKS = 1 << 30  # MicroPython's ticks_ms period
-
-# literals that sit on the edges of each type (division by zero comes from the zeros)
-INT_LITS = (0, 0, 0, 1, -1, 2, 3, -7, 10, 255, 32767, -32768, 32766, -32767)
-DINT_LITS = (0, 0, 1, -1, 3, -7, 1000, 65536, -65536, 2**30, 2**31 - 1, -(2**31), 1 - 2**31)
-TIME_LITS = (0, 0, 1, 5, 10, 50, 100, 1000, 60000, 2**31 - 1, -1, -(2**31), 2**30)
-REAL_LITS = (
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -2.5,
-    0.1,
-    3.0,
-    1e38,
-    -1e38,
-    3.4028234663852886e38,
-    1e-45,
-    -1e-45,
-    1.1754943508222875e-38,
-    16777217.0,
-    32767.5,
-    -32768.5,
-    2147483648.0,
-    1e18,
-    float("inf"),
-    float("-inf"),
-)
-LITS = {T_INT: INT_LITS, T_DINT: DINT_LITS, T_TIME: TIME_LITS, T_REAL: REAL_LITS}
-PUSH = {T_INT: "PUSH_INT", T_DINT: "PUSH_DINT", T_TIME: "PUSH_TIME", T_REAL: "PUSH_REAL"}
-RANGES = {T_INT: (-32768, 32767), T_DINT: (-(2**31), 2**31 - 1), T_TIME: (-(2**31), 2**31 - 1)}
-
-
-def f32(x):
-    return struct.unpack("<f", struct.pack("<f", x))[0]
-
-
-def members(kind):
-    return TIMER_MEMBERS if kind <= K_RTO else COUNTER_MEMBERS[kind]
-
-
-# ---- the program generator ------------------------------------------------------------
-
-
-class Program:
-    """A generated program: tables plus each rung as the op list fed to encode_instruction."""
-
-    def __init__(self, seed, vars, block_table, n_edges, rungs):
-        self.seed = seed
-        self.vars = vars
-        self.blocks = block_table
-        self.n_edges = n_edges
-        self.rungs = rungs
-
-    def to_bytes(self, debug=True, edit=None):
-        """The bytecode; edit(rung_bytes) may change the rungs' code bytes first."""
-        img = c.Image()
-        img.cycle_ms = 10
-        img.vars = list(self.vars)
-        img.blocks = list(self.blocks)
-        img.n_edges = self.n_edges
-        img.rung_bytes = []
-        for ops in self.rungs:
-            code = bytearray()
-            for op in ops:
-                encode_instruction(code, *op)
-            img.rung_bytes.append(bytes(code))
-        if edit is not None:
-            edit(img.rung_bytes)
-        if debug:
-            d = c.Debug()
-            d.program = "fuzz" + str(self.seed)
-            d.var_names = ["v" + str(i) for i in range(len(self.vars))]
-            d.var_descriptions = [""] * len(self.vars)
-            d.block_names = ["b" + str(b) for b in range(len(self.blocks))]
-            d.rung_names = [""] * len(self.rungs)
-            d.rung_comments = [""] * len(self.rungs)
-            d.rung_lines = list(range(1, len(self.rungs) + 1))
-            d.rung_texts = [""] * len(self.rungs)
-            img.debug = d
-        return encode(img)
-
-    def describe(self):
-        lines = ["seed " + repr(self.seed), "vars (type, flags, area, index, init):"]
-        lines += ["  %d: %r" % (i, v) for i, v in enumerate(self.vars)]
-        lines.append("blocks (kind, flags, preset):")
-        lines += ["  %d: %r" % (b, k) for b, k in enumerate(self.blocks)]
-        lines.append("n_edges " + str(self.n_edges))
-        for r, ops in enumerate(self.rungs):
-            lines.append("rung %d: %r" % (r, ops))
-        return "\n".join(lines)
-
-
-class Generator:
-    """Random well-typed programs: every rung a typed boolean condition, POWER, actions."""
-
-    def __init__(self, seed):
-        self.seed = seed
-        self.r = random.Random(seed)
-
-    # -- tables --
-
-    def value(self, t):
-        r = self.r
-        if t == T_BOOL:
-            return r.random() < 0.5
-        if t == T_REAL:
-            return f32(r.choice(REAL_LITS) if r.random() < 0.6 else r.uniform(-1e4, 1e4))
-        lo, hi = RANGES[t]
-        return r.choice(LITS[t]) if r.random() < 0.5 else r.randint(lo, hi)
-
-    def tables(self):
-        r = self.r
-        vars = []
-        for k in range(r.randint(1, 4)):
-            vars.append((T_BOOL, F_INPUT, A_IX, k, False))
-        for k in range(r.randint(0, 3)):
-            vars.append((T_INT, F_INPUT, A_IW, k, 0))
-        for k in range(r.randint(1, 3)):
-            vars.append((T_BOOL, F_OUTPUT | (F_RETAIN if k == 1 else 0), A_QX, k, self.value(0)))
-        for k in range(r.randint(0, 2)):
-            vars.append((T_INT, F_OUTPUT, A_QW, k, self.value(T_INT)))
-        mw = md = 0
-        for t in (T_BOOL, T_INT, T_DINT, T_REAL, T_TIME):
-            for _ in range(r.randint(1, 3)):
-                flags = F_RETAIN if r.random() < 0.3 else 0
-                area, index = A_NONE, 0
-                if t == T_INT and r.random() < 0.3:
-                    area, index, mw = A_MW, mw, mw + 1
-                elif t != T_BOOL and t != T_INT and r.random() < 0.3:
-                    area, index, md = A_MD, md, md + 2
-                vars.append((t, flags, area, index, self.value(t)))
-        for _ in range(r.randint(1, 2)):
-            t = r.choice((T_BOOL, T_INT, T_DINT, T_REAL, T_TIME))
-            vars.append((t, F_CONST, A_NONE, 0, self.value(t)))
-        if r.random() < 0.1:  # indices past 127: two-byte varint operands
-            for _ in range(130):
-                t = r.choice((T_BOOL, T_INT, T_REAL))
-                vars.append((t, 0, A_NONE, 0, self.value(t)))
-        r.shuffle(vars)
-        kinds = [K_TON, K_TOF, K_TP, K_RTO, K_CTU, K_CTD, K_CTUD]
-        kinds += [r.choice(kinds) for _ in range(r.randint(0, 4))]
-        r.shuffle(kinds)
-        blocks = []
-        for kind in kinds:
-            if kind <= K_RTO:
-                preset = r.choice((0, 1, 10, 30, 100, 100, 500, 2000, 2**31 - 1))
-            else:
-                preset = r.choice((0, 1, 2, 3, 3, 5, -1, 32767, -32768, r.randint(-9, 9)))
-            blocks.append((kind, 1 if r.random() < 0.3 else 0, preset))
-        self.vars = vars
-        self.blocks = blocks
-
-    # -- expressions: (ops, max stack depth) --
-
-    def leaf(self, t):
-        r = self.r
-        choices = [i for i, v in enumerate(self.vars) if v[0] == t]
-        mems = [
-            (b, m)
-            for b, blk in enumerate(self.blocks)
-            for m in members(blk[0])
-            if MEMBER_TYPES[m] == t
-        ]
-        x = r.random()
-        if t == T_BOOL:
-            if x < 0.45 and choices:
-                return [("LOAD", r.choice(choices))], 1
-            if x < 0.7 and mems:
-                return [("LOAD_MEMBER",) + r.choice(mems)], 1
-            if x < 0.85:
-                return [("SYS", r.randint(0, 3))], 1
-            return [(r.choice(("PUSH_TRUE", "PUSH_FALSE")),)], 1
-        if x < 0.4 and choices:
-            return [("LOAD", r.choice(choices))], 1
-        if x < 0.55 and mems:
-            return [("LOAD_MEMBER",) + r.choice(mems)], 1
-        if x < 0.9:
-            return [(PUSH[t], r.choice(LITS[t]))], 1
-        if t == T_REAL:
-            return [("PUSH_REAL", r.uniform(-100, 100))], 1
-        lo, hi = RANGES[t]
-        return [(PUSH[t], r.randint(lo, hi))], 1
-
-    @staticmethod
-    def combine(parts, op):
-        ops = []
-        depth = 0
-        for k, (p, d) in enumerate(parts):
-            ops += p
-            depth = max(depth, k + d)
-        return ops + [op], depth
-
-    def num_expr(self, t, budget, edges):
-        r = self.r
-        if budget <= 0 or r.random() < 0.2:
-            return self.leaf(t)
-        x = r.random()
-        sub = budget - 1
-        if x < 0.5:
-            op = r.choice(("ADD", "SUB", "MUL", "DIV", "DIV", "MOD", "MOD", "MIN", "MAX"))
-            return self.combine(
-                [self.num_expr(t, sub, edges), self.num_expr(t, sub, edges)], (op,)
-            )
-        if x < 0.65:
-            return self.combine([self.num_expr(t, sub, edges)], (r.choice(("NEG", "ABS")),))
-        if x < 0.75:
-            return self.combine([self.num_expr(t, sub, edges) for _ in range(3)], ("LIMIT",))
-        src = r.choice(NUMERIC)
-        return self.combine([self.num_expr(src, sub, edges)], ("CONV", t))
-
-    def bool_expr(self, budget, edges):
-        r = self.r
-        if budget <= 0 or r.random() < 0.15:
-            return self.leaf(T_BOOL)
-        x = r.random()
-        sub = budget - 1
-        if x < 0.15:
-            return self.combine([self.bool_expr(sub, edges)], ("NOT",))
-        if x < 0.45:
-            op = ("AND",) if r.random() < 0.5 else ("OR",)
-            return self.combine([self.bool_expr(sub, edges), self.bool_expr(sub, edges)], op)
-        if x < 0.6 and edges:
-            op = (r.choice(("RISING", "FALLING")), self.n_edges)
-            self.n_edges += 1
-            return self.combine([self.bool_expr(sub, edges)], op)
-        if x < 0.68:
-            op = (r.choice(("EQ", "NE")),)
-            return self.combine([self.bool_expr(sub, edges), self.bool_expr(sub, edges)], op)
-        t = r.choice(NUMERIC)
-        op = (r.choice(("EQ", "NE", "LT", "LE", "GT", "GE")),)
-        return self.combine([self.num_expr(t, sub, edges), self.num_expr(t, sub, edges)], op)
-
-    def chain(self, t):
-        """A long left-deep expression (stack depth 2): long enough that the translator
-        moves parts of it into temporaries."""
-        r = self.r
-        ops, _ = self.leaf(t)
-        for _ in range(r.randint(15, 70)):
-            if t == T_BOOL:
-                y = r.random()
-                if y < 0.3:
-                    ops.append(("NOT",))
-                    continue
-                if y < 0.45:
-                    ops += self.num_expr(T_INT, 1, False)[0] + self.leaf(T_INT)[0] + [("LT",)]
-                    ops.append(("AND",) if r.random() < 0.5 else ("OR",))
-                    continue
-                ops += self.leaf(T_BOOL)[0]
-                ops.append((r.choice(("AND", "OR", "EQ", "NE")),))
-            else:
-                y = r.random()
-                if y < 0.25:
-                    ops.append((r.choice(("NEG", "ABS")),))
-                    continue
-                ops += self.leaf(t)[0]
-                op = r.choice(("ADD", "SUB", "MUL", "DIV", "MOD", "MIN", "MAX"))
-                ops.append((op,))
-        return ops, 3
-
-    def wide(self):
-        """A condition that uses the whole stack: MAX_STACK leaves, then AND/OR them."""
-        ops = []
-        for _ in range(MAX_STACK):
-            ops += self.leaf(T_BOOL)[0]
-        for _ in range(MAX_STACK - 1):
-            ops.append((self.r.choice(("AND", "OR")),))
-        return ops, MAX_STACK
-
-    def condition(self):
-        r = self.r
-        x = r.random()
-        if x < 0.05:
-            return self.wide()
-        if x < 0.15:
-            return self.chain(T_BOOL)
-        return self.bool_expr(r.randint(0, 5), True)
-
-    def value_expr(self, t):
-        """The value of a STORE: sometimes long enough to be split into temporaries, and
-        for a bool sometimes an edge over such a long operand."""
-        r = self.r
-        if r.random() < 0.1:
-            if t == T_BOOL and r.random() < 0.5:
-                op = (r.choice(("RISING", "FALLING")), self.n_edges)
-                self.n_edges += 1
-                return self.combine([self.chain(T_BOOL)], op)
-            return self.chain(t)
-        if t == T_BOOL:
-            return self.bool_expr(r.randint(0, 2), True)
-        return self.num_expr(t, r.randint(0, 4), False)
-
-    # -- actions --
-
-    def actions(self, rung):
-        r = self.r
-        bools = [i for i in self.writable if self.vars[i][0] == T_BOOL]
-        out = []
-        for _ in range(r.choice((0, 1, 1, 2, 2, 3, 4))):
-            x = r.random()
-            if x < 0.3:
-                out.append(
-                    (r.choice(("COIL", "COIL", "COIL_NOT", "SET", "RESET")), r.choice(bools))
-                )
-            elif x < 0.55:
-                i = r.choice(self.writable)
-                ops, depth = self.value_expr(self.vars[i][0])
-                assert depth <= MAX_STACK
-                out += ops + [("STORE", i)]
-            elif x < 0.65 and self.undriven:
-                b = self.undriven.pop(r.randrange(len(self.undriven)))
-                out.append(("TIMER", b))
-            elif x < 0.72:
-                b = r.randrange(len(self.blocks))
-                out.append(("RESET_BLOCK", b))
-                self.touch(b, rung)
-            elif x < 0.9:
-                kind_ops = []
-                for b, (kind, _, _) in enumerate(self.blocks):
-                    if kind in (K_CTU, K_CTUD):
-                        kind_ops.append(("COUNT_UP", b))
-                    if kind in (K_CTD, K_CTUD):
-                        kind_ops.append(("COUNT_DOWN", b))
-                        kind_ops.append(("LOAD_PRESET", b))
-                op = r.choice(kind_ops)
-                out.append(op)
-                self.touch(op[1], rung)
-            else:
-                b = r.randrange(len(self.blocks))
-                m = M_PT if self.blocks[b][0] <= K_RTO else M_PV
-                ops, _ = self.value_expr(MEMBER_TYPES[m])
-                out += ops + [("STORE_MEMBER", b, m)]
-                self.touch(b, rung)
-        return out
-
-    def touch(self, b, rung):
-        if self.blocks[b][0] > K_RTO:
-            self.last_rung[b] = rung
-
-    def program(self):
-        r = self.r
-        self.tables()
-        self.n_edges = 0
-        self.writable = [i for i, v in enumerate(self.vars) if not v[1] & (F_INPUT | F_CONST)]
-        self.undriven = [b for b, blk in enumerate(self.blocks) if blk[0] <= K_RTO]
-        self.last_rung = {}
-        rungs = []
-        # past RUNGS_PER_CHUNK (32) now and then: several generated functions
-        for k in range(r.randint(1, 14) if r.random() < 0.92 else r.randint(30, 75)):
-            ops, depth = self.condition()
-            assert depth <= MAX_STACK
-            rungs.append(ops + [("POWER",)] + self.actions(k))
-        for b, (kind, _, _) in enumerate(self.blocks):
-            if kind > K_RTO:
-                if b in self.last_rung:
-                    rungs[self.last_rung[b]].append(("CTR_UPDATE", b))
-                elif r.random() < 0.5:
-                    rungs[r.randrange(len(rungs))].append(("CTR_UPDATE", b))
-        n_edges = self.n_edges + r.choice((0, 0, 1, 3, 200))
-        return Program(self.seed, self.vars, self.blocks, n_edges, rungs)
-
-
-def generate(seed):
-    return Generator(seed).program()
-
 
 # ---- running: inputs, timestamps, invariants --------------------------------------------
 
@@ -570,13 +212,6 @@ def _alarm(signum, frame):
     raise Hang("no answer within the time limit")
 
 
-def fix_header(data):
-    data = bytearray(data)
-    if len(data) >= 16:
-        struct.pack_into("<II", data, 8, len(data), crc32(memoryview(data)[16:]))
-    return bytes(data)
-
-
 def mutate_bytes(r, data, start=0):
     """1-4 random byte changes, insertions or deletions in data[start:] (a bytearray)."""
     for _ in range(r.randint(1, 4)):
@@ -668,246 +303,6 @@ def test_mutated_bytecode_is_rejected_or_runs():
 
 
 # ---- the translated code against a reference interpreter ---------------------------------
-
-
-def wrap(t, x):
-    if t == T_INT:
-        return (x + 0x8000) % 0x10000 - 0x8000
-    return (x + 0x80000000) % 0x100000000 - 0x80000000
-
-
-def f32_inf(x):
-    """x rounded to binary32, overflowing to infinity (struct refuses that)."""
-    if x != x or x in (math.inf, -math.inf):
-        return x
-    try:
-        return f32(x)
-    except OverflowError:
-        return math.copysign(math.inf, x)
-
-
-class Reference:
-    """The bytecode run one instruction at a time, strictly in order, as docs/bytecode.md
-    and docs/semantics.md describe it. Timers and counters are evaluated by
-    runtime/blocks.py (their semantics are not under test here, the calls are); the slot
-    list has the runtime's layout so the two compare slot by slot."""
-
-    def __init__(self, prog):
-        self.prog = prog
-        n = len(prog.vars)
-        self.base = []
-        for kind, _f, _p in prog.blocks:
-            self.base.append(n)
-            n += blocks.block_slots(kind)
-        self.edge_base = n
-        self.sys = n + prog.n_edges  # first_scan, clock_100ms, clock_1s, math_error
-        self.v = [False] * (self.sys + 4)
-        self.power = [0] * len(prog.rungs)
-        self.input_vars = [i for i, var in enumerate(prog.vars) if var[1] & F_INPUT]
-        self.output_vars = [
-            i for i, var in enumerate(prog.vars) if var[1] & F_OUTPUT and not var[1] & F_INPUT
-        ]
-        self.inputs = [False if prog.vars[i][0] == T_BOOL else 0 for i in self.input_vars]
-        self.init(True)
-
-    def init(self, cold):
-        v = self.v
-        for i, (vtype, flags, _a, _i, init) in enumerate(self.prog.vars):
-            if cold or not flags & F_RETAIN:
-                v[i] = f32(init) if vtype == T_REAL else init
-        for b, (kind, flags, preset) in enumerate(self.prog.blocks):
-            if cold or not flags & 1:
-                blocks.init_block(v, self.base[b], kind, preset)
-        for i in range(self.edge_base, len(v)):
-            v[i] = False
-        self.power = [0] * len(self.prog.rungs)
-        self.first = True
-        self.last = 0
-        self.phase = 0
-
-    def scan(self, now):
-        v = self.v
-        dt = 0 if self.first else (now - self.last) % TICKS
-        self.last = now
-        self.phase = (self.phase + dt) % 1000
-        v[self.sys] = self.first
-        v[self.sys + 1] = self.phase % 100 < 50
-        v[self.sys + 2] = self.phase < 500
-        for k, i in enumerate(self.input_vars):
-            v[i] = self.inputs[k]
-        for r, ops in enumerate(self.prog.rungs):
-            self.rung(r, ops, dt)
-        self.first = False
-
-    def error(self, zero):
-        self.v[self.sys + 3] = True
-        return zero
-
-    def arith(self, name, t, a, b):
-        if t == T_REAL:
-            if name in ("DIV", "MOD") and b == 0:
-                return self.error(0.0)
-            if name == "DIV":
-                return f32_inf(a / b)
-            if name == "MOD":
-                return self.real_mod(a, b)
-            if name in ("MIN", "MAX"):
-                return (min if name == "MIN" else max)(a, b)
-            return f32_inf(a + b if name == "ADD" else a - b if name == "SUB" else a * b)
-        if name in ("DIV", "MOD") and b == 0:
-            return self.error(0)
-        if name == "DIV":
-            q = abs(a) // abs(b)
-            return wrap(t, q if (a < 0) == (b < 0) else -q)
-        if name == "MOD":
-            m = abs(a) % abs(b)
-            return m if a >= 0 else -m
-        if name in ("MIN", "MAX"):
-            return (min if name == "MIN" else max)(a, b)
-        return wrap(t, a + b if name == "ADD" else a - b if name == "SUB" else a * b)
-
-    def real_mod(self, a, b):
-        """C's fmod: exact, with the sign of the dividend (-0.0 included); NaN when the
-        dividend is infinite or either operand NaN; a finite dividend by an infinity is
-        itself."""
-        if a != a or b != b or a in (math.inf, -math.inf):
-            return math.nan
-        if b in (math.inf, -math.inf):
-            return a
-        return math.fmod(a, b)
-
-    def conv(self, s, t, x):
-        if t == T_REAL:
-            return x if s == T_REAL else f32(float(x))
-        if s == T_REAL:
-            if x != x or x in (math.inf, -math.inf):
-                return 0
-            n = math.floor(abs(x) + 0.5)  # exact: binary32 values in a double
-            x = n if x >= 0 else -n
-        return wrap(t, x)
-
-    def rung(self, r, ops, dt):
-        v = self.v
-        stack = []
-        p = None
-        for op in ops:
-            name = op[0]
-            if p is not None and not p and name not in ACTIONS:
-                # the value of an unpowered action is not evaluated (docs/semantics.md):
-                # no edge memory moves, no math_error
-                entry = BY_NAME[name]
-                del stack[len(stack) - entry[3] :]
-                stack.extend([(None, None)] * entry[4])
-                continue
-            if name == "LOAD":
-                stack.append((self.prog.vars[op[1]][0], v[op[1]]))
-            elif name == "LOAD_MEMBER":
-                kind = self.prog.blocks[op[1]][0]
-                slot = self.base[op[1]] + blocks.member_offset(kind, op[2])
-                stack.append((MEMBER_TYPES[op[2]], v[slot]))
-            elif name in ("PUSH_TRUE", "PUSH_FALSE"):
-                stack.append((T_BOOL, name == "PUSH_TRUE"))
-            elif name.startswith("PUSH_"):
-                t = {"INT": T_INT, "DINT": T_DINT, "REAL": T_REAL, "TIME": T_TIME}[name[5:]]
-                stack.append((t, f32(op[1]) if t == T_REAL else op[1]))
-            elif name == "SYS":
-                stack.append((T_BOOL, v[self.sys + op[1]]))
-            elif name == "NOT":
-                stack.append((T_BOOL, not stack.pop()[1]))
-            elif name in ("AND", "OR"):
-                b = stack.pop()[1]
-                a = stack.pop()[1]
-                stack.append((T_BOOL, (a and b) if name == "AND" else (a or b)))
-            elif name in ("RISING", "FALLING"):
-                x = stack.pop()[1]
-                m = self.edge_base + op[1]
-                if name == "RISING":
-                    fired = x and not v[m] and not v[self.sys]
-                else:
-                    fired = v[m] and not x and not v[self.sys]
-                v[m] = x
-                stack.append((T_BOOL, fired))
-            elif name in CMP:
-                b = stack.pop()[1]
-                a = stack.pop()[1]
-                stack.append((T_BOOL, CMP[name](a, b)))
-            elif name in ("ADD", "SUB", "MUL", "DIV", "MOD", "MIN", "MAX"):
-                b = stack.pop()[1]
-                t, a = stack.pop()
-                stack.append((t, self.arith(name, t, a, b)))
-            elif name in ("NEG", "ABS"):
-                t, a = stack.pop()
-                x = -a if name == "NEG" else abs(a)
-                stack.append((t, x if t == T_REAL else wrap(t, x)))
-            elif name == "LIMIT":
-                hi = stack.pop()[1]
-                t, x = stack.pop()
-                lo = stack.pop()[1]
-                stack.append((t, min(max(x, lo), hi)))
-            elif name == "CONV":
-                s, x = stack.pop()
-                stack.append((op[1], self.conv(s, op[1], x)))
-            elif name == "POWER":
-                p = stack.pop()[1]
-                self.power[r] = 1 if p else 0
-            else:
-                self.action(op, p, stack, dt)
-        assert not stack
-
-    def action(self, op, p, stack, dt):
-        v = self.v
-        name, x = op[0], op[1]
-        if name == "COIL":
-            v[x] = p
-        elif name == "COIL_NOT":
-            v[x] = not p
-        elif name in ("SET", "RESET"):
-            if p:
-                v[x] = name == "SET"
-        elif name == "STORE":
-            value = stack.pop()[1]
-            if p:
-                v[x] = value
-        elif name == "STORE_MEMBER":
-            value = stack.pop()[1]
-            if p:
-                v[self.base[x] + blocks.member_offset(self.prog.blocks[x][0], op[2])] = value
-        else:
-            kind = self.prog.blocks[x][0]
-            b = self.base[x]
-            if name == "TIMER":
-                if kind == K_TP:
-                    blocks.tp(v, b, p, dt, v[self.sys])
-                else:
-                    {K_TON: blocks.ton, K_TOF: blocks.tof, K_RTO: blocks.rto}[kind](v, b, p, dt)
-            elif name == "RESET_BLOCK" and kind <= K_RTO:
-                if p:
-                    blocks.reset_timer(v, b)
-            elif name == "CTR_UPDATE":
-                f = {K_CTU: blocks.update_ctu, K_CTD: blocks.update_ctd}
-                f.get(kind, blocks.update_counter)(v, b, v[self.sys])
-            else:  # a counter input for this scan: CU, CD, R, LD
-                off = {"COUNT_UP": 4, "COUNT_DOWN": 5, "RESET_BLOCK": 6, "LOAD_PRESET": 7}
-                if p:
-                    v[b + off[name]] = True
-
-
-CMP = {
-    "EQ": lambda a, b: a == b,
-    "NE": lambda a, b: a != b,
-    "LT": lambda a, b: a < b,
-    "LE": lambda a, b: a <= b,
-    "GT": lambda a, b: a > b,
-    "GE": lambda a, b: a >= b,
-}
-
-
-def same(a, b):
-    if type(a) is not type(b):
-        return False
-    if type(a) is float:
-        return (a != a and b != b) or struct.pack("<f", a) == struct.pack("<f", b)
-    return a == b
 
 
 def compare_with_reference(prog, seed, scans=40, restart_at=25):
@@ -1050,8 +445,6 @@ def rule_broken(prog):
     return None
 
 
-BLOCK_ACTIONS = ("TIMER", "RESET_BLOCK", "COUNT_UP", "COUNT_DOWN", "LOAD_PRESET", "CTR_UPDATE")
-ACTIONS = BLOCK_ACTIONS + ("COIL", "COIL_NOT", "SET", "RESET", "STORE", "STORE_MEMBER")
 # pops, operands numeric (True), bool (None) or any one type (False), result type
 # (None: the operands' type; "t": the CONV operand)
 OPERANDS = {"NOT": (1, None, T_BOOL), "AND": (2, None, T_BOOL), "OR": (2, None, T_BOOL)}

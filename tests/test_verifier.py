@@ -1,14 +1,13 @@
 """Hostile bytecode: the verifier rejects it with LoadError or it runs normally; never a crash."""
 
-import struct
 
 import pytest
+from bytecode_gen import fix_header
 
 import rung
 from rung.compiler.bytecode_writer import encode, encode_instruction
 from rung.runtime import LoadError, Runtime
 from rung.runtime import container as c
-from rung.runtime.crc import crc32
 
 SMALL = """program small
 input a : bool at %IX0.0
@@ -23,12 +22,6 @@ rung: rising a -> count k, x := x + dint(n) / 3
 rung: falling a and n > 5 -> count_down k, r := r * 1.5 + real(n)
 rung: k.QU -> reset k
 """
-
-
-def with_crc(data):
-    data = bytearray(data)
-    struct.pack_into("<I", data, 12, crc32(memoryview(data)[16:]))
-    return bytes(data)
 
 
 def exercise(data):
@@ -53,7 +46,7 @@ def test_every_byte_flipped_with_crc_recomputed():
         for mask in (0x01, 0x80, 0xFF):
             data = bytearray(base)
             data[pos] ^= mask
-            outcomes[exercise(with_crc(data))] += 1
+            outcomes[exercise(fix_header(data))] += 1
     assert outcomes["rejected"] > 0 and outcomes["ran"] > 0
 
 
@@ -62,10 +55,7 @@ def test_every_truncation_is_rejected():
     # cutting exactly before the optional debug section leaves a valid program
     without_debug = len(rung.compile_source(SMALL, "small.rung", debug=False).to_bytes())
     for n in range(len(base)):
-        data = bytearray(base[:n])
-        if n >= 16:
-            struct.pack_into("<I", data, 8, n)
-            data = with_crc(data)
+        data = fix_header(base[:n])  # length and CRC fixed: the decoder itself must see it
         if n == without_debug:
             assert Runtime(bytes(data)).image.debug is None
             continue
