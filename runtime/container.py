@@ -219,8 +219,10 @@ def _vars(s, img):
         flags = s.u8(what)
         if flags > 15:
             raise LoadError(what + " has unknown flags " + str(flags))
-        if flags & F_CONST and flags != F_CONST or (
-            flags & F_INPUT and flags & (F_OUTPUT | F_RETAIN)
+        if (
+            flags & F_CONST
+            and flags != F_CONST
+            or (flags & F_INPUT and flags & (F_OUTPUT | F_RETAIN))
         ):
             raise LoadError(what + " has conflicting flags " + str(flags))
         area = s.u8(what)
@@ -259,6 +261,10 @@ def _blocks(s, img):
 
 
 def _code(s, img):
+    # every edge memory is used by one RISING/FALLING of two bytes or more: a larger count
+    # would only make the runtime allocate slots for nothing
+    if img.n_edges * 2 > s.end - s.pos:
+        raise LoadError(str(img.n_edges) + " edge memories declared, more than the code can use")
     n = s.count("rung", 1)
     for i in range(n):
         size = s.varint("rung " + str(i) + " length")

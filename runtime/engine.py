@@ -13,6 +13,7 @@ import sys
 from . import arith, blocks
 from .image import LoadError
 from .opcodes import (
+    B_RETAIN,
     COUNTER_MEMBERS,
     F_CONST,
     F_INPUT,
@@ -140,6 +141,9 @@ class Runtime:
     def __init__(self, code):
         try:
             self._load(code)
+        except MemoryError:
+            self.v = self._ns = self._scan_fn = self.image = None  # let it all go
+            raise LoadError("not enough memory to load this program") from None
         finally:
             _drop_loader()
         self.state = STATE_RUN
@@ -194,7 +198,16 @@ class Runtime:
         self._n_forced = 0
         self.forced = {}
         self._names = None
-        self._retain = None  # the codec, made on first use (many programs retain nothing)
+        self._retain = None
+        retains = False
+        for row in img.vars:
+            retains = retains or row[1] & F_RETAIN
+        for row in img.blocks:
+            retains = retains or row[1] & B_RETAIN
+        if retains:
+            # made now, while the tables it imports are loaded anyway; a program that
+            # retains nothing never imports it
+            self._retain = self._make_codec()
         ns["_force"] = self._apply_forcing
         ns["_pw"] = self._power.parts
         self._ns = ns  # the generated code's globals
@@ -215,7 +228,7 @@ class Runtime:
             if cold or not var[1] & F_RETAIN:
                 v[i] = _initial(var[0], var[4])
         for b, blk in enumerate(img.blocks):
-            if cold or not blk[1] & 1:
+            if cold or not blk[1] & B_RETAIN:
                 blocks.init_block(v, self.layout.block_base[b], blk[0], blk[2])
         for i in range(self.layout.edge_base, self.layout.size):
             v[i] = False
@@ -409,11 +422,14 @@ class Runtime:
 
     # ---- retained memory --------------------------------------------------------------
 
+    def _make_codec(self):
+        from .retain import RetainCodec
+
+        return RetainCodec(self.image, self.layout)
+
     def _codec(self):
         if self._retain is None:
-            from .retain import RetainCodec
-
-            self._retain = RetainCodec(self.image, self.layout)
+            self._retain = self._make_codec()
         return self._retain
 
     def retain_snapshot(self):

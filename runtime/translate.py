@@ -507,6 +507,10 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
         _compile(src, namespace, "rungs from " + str(first))
         chunks += 1
         src = None
+    if len(state.edges) != img.n_edges:
+        raise LoadError(
+            str(img.n_edges) + " edge memories declared, " + str(len(state.edges)) + " used"
+        )
     # The I/O copies are straight-line code too: a loop over index lists costs more than
     # the rungs of a small program.
     src = ["def _scan(v, inp, out, dt, nf):"]

@@ -403,8 +403,7 @@ class Generator:
                     rungs[self.last_rung[b]].append(("CTR_UPDATE", b))
                 elif r.random() < 0.5:
                     rungs[r.randrange(len(rungs))].append(("CTR_UPDATE", b))
-        n_edges = self.n_edges + r.choice((0, 0, 1, 3, 200))
-        return Program(self.seed, self.vars, self.blocks, n_edges, rungs)
+        return Program(self.seed, self.vars, self.blocks, self.n_edges, rungs)
 
 
 def generate(seed):

@@ -252,8 +252,11 @@ rt2.scan(10)
 print(rt2.outputs, rt2.state, "runtime.translate" in sys.modules)
 """
     lines = run_mpy(script).splitlines()
-    # the scan engine and what it runs with: no decoder, verifier, tables or CRC
-    assert lines[0] == "['runtime.arith', 'runtime.blocks', 'runtime.engine', 'runtime.image']"
+    # the scan engine and what it runs with (retain: SMALL retains a variable): no
+    # decoder, verifier, tables or CRC module
+    assert lines[0] == (
+        "['runtime.arith', 'runtime.blocks', 'runtime.engine', 'runtime.image', 'runtime.retain']"
+    )
     assert lines[1] == "False None 4"
     assert lines[2] == "LoadError CRC mismatch: bytecode is corrupted"
     assert lines[3] == "[True] 1 False"

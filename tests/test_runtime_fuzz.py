@@ -442,6 +442,8 @@ def rule_broken(prog):
                 return "stack too deep"
         if not powered or stack:
             return "no POWER, or values left"
+    if len(edges) != prog.n_edges:
+        return "edge memories declared and used differ"
     return None
 
 

@@ -681,3 +681,77 @@ def test_forcing_only_inputs_and_outputs_with_checked_values():
     with pytest.raises(ValueError):
         rt.force(rt.output_vars[0], 5)
     assert rt.forced == {}
+
+
+RETAINED = """program r
+cycle 10ms
+input a : bool at %IX0.0
+input b : bool at %IX0.1
+output q : bool at %QX0.0
+var n : dint retain
+var f : real retain
+timer on : TON = 1s retain
+timer off : TOF = 300ms retain
+timer pulse : TP = 200ms retain
+timer acc : RTO = 2s retain
+counter c : CTUD = 5 retain
+counter plain : CTU = 3
+rung: a -> on, acc
+rung: a -> off
+rung: b -> pulse
+rung: rising b -> count c, n := n + 1, f := f + 0.5
+rung: falling a -> count_down c, count plain
+rung: on.Q or off.Q or pulse.Q -> q
+"""
+
+
+def inputs_at(i):
+    return [(i // 7) % 3 != 0, (i // 5) % 2 == 1]
+
+
+@pytest.mark.parametrize("cut", [13, 29, 40, 57])
+def test_restart_equals_a_board_power_cycle_through_a_snapshot(cut):
+    # a board powers up with a fresh Runtime and restores the snapshot it saved; the
+    # emulator's restart() must land in exactly the same state, scan after scan
+    code = rung.compile_source(RETAINED, "r.rung").to_bytes()
+    rt = Runtime(code)
+    for i in range(cut):
+        rt.inputs[:] = inputs_at(i)
+        rt.scan(i * 10)
+    snap = rt.retain_snapshot()
+    rt.restart()
+    board = Runtime(code)
+    board.retain_restore(snap)
+    for i in range(cut, cut + 60):
+        for r in (rt, board):
+            r.inputs[:] = inputs_at(i)
+            r.scan(i * 10)
+        assert rt.v == board.v and rt.outputs == board.outputs, i
+
+
+def test_snapshot_survives_edits_that_keep_the_retained_variables():
+    base = rung.compile_source(RETAINED, "r.rung")
+    rt = Runtime(base.to_bytes())
+    for i in range(40):
+        rt.inputs[:] = inputs_at(i)
+        rt.scan(i * 10)
+    snap = rt.retain_snapshot()
+    assert rt.get("n") > 0
+    kept = [
+        rung.compile_source(RETAINED, "r.rung", debug=False),  # the board's build
+        rung.compile_source("# a comment\n" + RETAINED, "r.rung"),
+        rung.compile_source(RETAINED + "rung: a and b -> q\n", "r.rung"),
+        rung.compile_source(RETAINED + "var extra : int\n", "r.rung"),  # after the retained
+    ]
+    for program in kept:
+        other = Runtime(program.to_bytes())
+        other.retain_restore(snap)
+        assert [other.v[s] for s in other._codec().slots] == [rt.v[s] for s in rt._codec().slots]
+    refused = [
+        RETAINED.replace("var n : dint retain", "var n : int retain"),
+        RETAINED.replace("var n : dint retain", "var z : int\nvar n : dint retain"),
+        RETAINED.replace("counter plain : CTU = 3", "counter plain : CTU = 3 retain"),
+    ]
+    for src in refused:
+        with pytest.raises(LoadError, match="another program"):
+            Runtime(rung.compile_source(src, "r.rung").to_bytes()).retain_restore(snap)

@@ -1,6 +1,5 @@
 """Hostile bytecode: the verifier rejects it with LoadError or it runs normally; never a crash."""
 
-
 import pytest
 from bytecode_gen import fix_header
 
@@ -182,3 +181,23 @@ def test_an_unpowered_assignment_value_is_not_evaluated():
     assert rt.outputs == [True]
     rt.scan(30)
     assert rt.outputs == [False]
+
+
+def test_edge_count_must_match_the_code():
+    # a 41-byte file declaring 65535 edge memories would make a board allocate 300 KB
+    ops = [("LOAD", 0), ("POWER",), ("COIL", 1)]
+    with pytest.raises(LoadError, match="65535 edge memories declared, more than the code"):
+        Runtime(image(ops, n_edges=65535))
+    with pytest.raises(LoadError, match="1 edge memories declared, 0 used"):
+        Runtime(image(ops + [("SET", 1)] * 2, n_edges=1))
+
+
+def test_out_of_memory_while_loading_is_a_load_error(monkeypatch):
+    from rung.runtime import engine
+
+    def exhausted(img):
+        raise MemoryError
+
+    monkeypatch.setattr(engine, "Layout", exhausted)
+    with pytest.raises(LoadError, match="not enough memory"):
+        Runtime(rung.compile_source(SMALL, "small.rung").to_bytes())
