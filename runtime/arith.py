@@ -73,5 +73,12 @@ def r2i(x, bits):
     """Real to integer: round half away from zero, then wrap; NaN and infinities give 0."""
     if x != x or x > 1e18 or x < -1e18:
         return 0
-    n = int(x + 0.5) if x >= 0 else -int(0.5 - x)
+    # no x + 0.5: on single-precision boards that sum rounds (0.49999997 + 0.5 == 1.0);
+    # the fraction x - trunc(x) is exact in any binary float
+    n = int(x)
+    f = x - n
+    if f >= 0.5:
+        n += 1
+    elif f <= -0.5:
+        n -= 1
     return w16(n) if bits == 16 else w32(n)

@@ -755,3 +755,26 @@ def test_snapshot_survives_edits_that_keep_the_retained_variables():
     for src in refused:
         with pytest.raises(LoadError, match="another program"):
             Runtime(rung.compile_source(src, "r.rung").to_bytes()).retain_restore(snap)
+
+
+@pytest.mark.parametrize(
+    "value,want",
+    [
+        # where rounding x + 0.5 in single precision (ESP32, RP2040) would give another answer
+        (0.49999997, 0),
+        (-0.49999997, 0),
+        (8388609.0, 8388609),
+        (-8388609.0, -8388609),
+        (4194304.5, 4194305),
+        (-4194304.5, -4194305),
+    ],
+)
+def test_real_to_int_needs_no_extra_precision(value, want):
+    from rung.runtime import arith
+
+    assert arith.r2i(arith.f32(value), 32) == want
+    # the same steps in binary32 arithmetic, as a single-precision board runs them
+    x = arith.f32(value)
+    n = int(x)
+    f = arith.f32(x - n)
+    assert f == x - n  # the fraction is exact in binary32 too
