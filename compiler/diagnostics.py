@@ -104,6 +104,11 @@ class CompileError(Exception):
         errors = [d for d in self.diagnostics if d.is_error]
         super().__init__(f"{len(errors)} error(s)")
 
+    def __str__(self):
+        # the count, then every error as the compiler prints it: a traceback says why
+        errors = [d for d in self.diagnostics if d.is_error]
+        return self.args[0] + "\n" + render_all(errors, self.source_text)
+
     def render(self):
         return render_all(self.diagnostics, self.source_text)
 

@@ -7,7 +7,7 @@ from rung.runtime.opcodes import T_TIME
 
 
 def _program_bytes(program):
-    if isinstance(program, (bytes, bytearray)):
+    if isinstance(program, (bytes, bytearray, memoryview)):
         return bytes(program)
     if hasattr(program, "to_bytes"):
         return program.to_bytes()
@@ -26,7 +26,7 @@ def parse_time(value):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and value.is_integer():  # not inf or nan
         return int(value)
     if isinstance(value, str):
         from rung.compiler.literals import parse_duration
@@ -61,6 +61,8 @@ class Simulator:
 
     def scan(self, n=1):
         """Run n scans, each one cycle after the previous."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"scan(n) needs a count of scans >= 0, not {n!r}")
         for _ in range(n):
             if self._scanned:
                 self.time_ms += self.cycle_ms

@@ -395,12 +395,17 @@ class Runtime:
             self._names = table
         return self._names
 
-    def slot(self, name):
-        """The slot index of a variable or member name."""
+    def _entry(self, name):
+        if not isinstance(name, str):
+            raise TypeError("a variable or member name is a string, not " + repr(name))
         entry = self.names().get(name)
         if entry is None:
             raise KeyError("unknown variable or member: " + name)
-        return entry[0]
+        return entry
+
+    def slot(self, name):
+        """The slot index of a variable or member name."""
+        return self._entry(name)[0]
 
     def get(self, name):
         """A variable's or member's current value (time in ms)."""
@@ -408,10 +413,7 @@ class Runtime:
 
     def set(self, name, value):
         """Write a variable or member; an input is written to the input image."""
-        entry = self.names().get(name)
-        if entry is None:
-            raise KeyError("unknown variable or member: " + name)
-        slot, vtype, writable, input_pos = entry
+        slot, vtype, writable, input_pos = self._entry(name)
         if not writable:
             raise ValueError(name + " is a constant")
         value = _coerce(vtype, value)
@@ -452,12 +454,14 @@ def _coerce(vtype, value):
             return bool(value)
         raise ValueError("a bool needs true/false or 0/1, not " + repr(value))
     if vtype == T_REAL:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("a real needs a number, not " + repr(value))
         return arith.f32(float(value))
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value == int(value):
-            value = int(value)
-        else:
-            raise ValueError("an integer value is needed, not " + repr(value))
+    # a float with an integer value is fine (value - value is nan for inf and nan)
+    if isinstance(value, float) and value - value == 0 and value == int(value):
+        value = int(value)
+    elif isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("an integer value is needed, not " + repr(value))
     return arith.w16(value) if vtype == T_INT else arith.w32(value)
 
 

@@ -547,8 +547,10 @@ def test_retain_round_trip_and_restart():
     # RTO began at t=10 (the start scan) and the clock is now at 320
     assert rt.get("t.ET") == 310 and rt.get("motor") is False and rt.first_scan
     fresh = Runtime(rung.compile_source(HEAD + MOTOR, "t.rung").to_bytes())
-    fresh.retain_restore(snap)
+    fresh.retain_restore(memoryview(snap))  # any bytes-like object
     assert fresh.get("starts") == 1 and fresh.get("t.ET") == 310
+    with pytest.raises(LoadError, match="a retain snapshot is bytes"):
+        fresh.retain_restore("RRET")
 
 
 def test_retain_snapshot_of_other_program_or_corrupt_is_refused():

@@ -93,3 +93,37 @@ def test_every_example_loads_in_the_simulator():
         s = rung.Simulator(path)
         s.run_for("1s")
         assert s.runtime.state == rung.runtime.STATE_RUN, path
+
+
+def test_wrong_names_and_values_are_clear_errors():
+    s = make()
+    with pytest.raises(TypeError, match="name is a string, not 123"):
+        s.get(123)
+    with pytest.raises(KeyError, match="unknown variable or member: nope"):
+        s.set("nope", 1)
+    for name, bad in [
+        ("scans", float("inf")),
+        ("scans", float("nan")),
+        ("scans", "3"),
+        ("scans", True),
+        ("scans", 2.5),
+        ("go", 2),
+        ("t.PT", None),
+    ]:
+        with pytest.raises(ValueError, match="not " + repr(bad).replace("(", r"\(")):
+            s.set(name, bad)
+    s.set("scans", 7.0)  # an integral float is fine
+    assert s.get("scans") == 7
+    with pytest.raises(ValueError, match="count of scans"):
+        s.scan(-1)
+    assert s.time_ms == 0
+
+
+def test_a_program_that_does_not_compile_says_why(tmp_path):
+    with pytest.raises(rung.CompileError) as info:
+        rung.Simulator(str(tmp_path / "nope.rung"))
+    assert "nope.rung: error[E001]: cannot read the program" in str(info.value)
+    bad = tmp_path / "bad.rung"
+    bad.write_text("program p\nrung: x -> y\n")
+    with pytest.raises(rung.CompileError, match=r"bad.rung:2:7: error\[E0"):
+        rung.Simulator(str(bad))
