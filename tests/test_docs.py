@@ -126,3 +126,29 @@ def test_links_between_docs_resolve(doc):
     base = os.path.dirname(os.path.join(ROOT, doc))
     for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", read(doc)):
         assert os.path.exists(os.path.join(base, target)), doc + " links to " + target
+
+
+def test_runtime_doc_scan_loop_runs_under_micropython():
+    from mpy import run_mpy
+
+    (code,) = blocks(read("docs/runtime.md"), "python")
+    assert "while True:" in code
+    program = rung.compile_file(os.path.join(ROOT, "examples", "motor.rung"), debug=False)
+    script = (
+        "f = open('motor.rbc', 'wb')\nf.write(" + repr(program.to_bytes()) + ")\nf.close()\n"
+        + code.replace("while True:", "for _ in range(30):")
+        + "\nprint('scans', rt.scan_count, 'state', rt.state, 'outputs', rt.outputs)\n"
+    )
+    assert "scans 30 state 1 outputs [False, False, False]" in run_mpy(script)
+
+
+def test_runtime_doc_install_commands_name_real_options(tmp_path):
+    (install,) = [b for b in blocks(read("docs/runtime.md"), "sh") if "mpremote" in b]
+    compile_line = install.splitlines()[0].split()
+    exe = os.path.join(os.path.dirname(sys.executable), "rung")
+    command = [exe] + compile_line[1:]
+    command[2] = os.path.join(ROOT, command[2])
+    proc = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    data = (tmp_path / "motor.rbc").read_bytes()
+    assert rung.runtime.Runtime(data).image.debug is None
