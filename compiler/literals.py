@@ -11,10 +11,18 @@ def parse_duration(text):
     body = text[2:] if text[:2] in ("T#", "t#") else text
     pos = 0
     total = 0
+    last = None  # the previous unit's size: IEC 61131-3 wants them largest first, once each
     for m in _DURATION.finditer(body):
         if m.start() != pos:
             break
-        total += int(m.group(1)) * _UNITS[m.group(2)]
+        unit = _UNITS[m.group(2)]
+        if last is not None and unit >= last:
+            raise ValueError(
+                f"not a duration: {text!r} (units go from the largest to the smallest, each "
+                "once, e.g. 1h30m or 1m30s500ms)"
+            )
+        last = unit
+        total += int(m.group(1)) * unit
         pos = m.end()
     if pos != len(body) or not body:
         raise ValueError(f"not a duration: {text!r} (use e.g. 500ms, 5s, 1m30s, T#2h)")

@@ -31,6 +31,14 @@ class _Build(Transformer):
     def __init__(self, text):
         super().__init__()
         self.text = text
+        self.bad_durations = []  # (span, message): reported as E042 once the tree is built
+
+    def _duration(self, token, span):
+        try:
+            return parse_duration(str(token))
+        except ValueError as exc:
+            self.bad_durations.append((span, str(exc)))
+            return 0
 
     # literals
     def int_lit(self, meta, c):
@@ -46,7 +54,8 @@ class _Build(Transformer):
         return s.Literal("real", -parse_real(str(c[0])), "-" + str(c[0]), s.Span.of(meta))
 
     def time_lit(self, meta, c):
-        return s.Literal("time", parse_duration(str(c[0])), str(c[0]), s.Span.of(meta))
+        span = s.Span.of(meta)
+        return s.Literal("time", self._duration(c[0], span), str(c[0]), span)
 
     def true_lit(self, meta, c):
         return s.Literal("bool", True, "true", s.Span.of(meta))
@@ -143,7 +152,8 @@ class _Build(Transformer):
         return ("program", _ident(c[0]), s.Span.of(meta))
 
     def cycle_decl(self, meta, c):
-        lit = s.Literal("time", parse_duration(str(c[0])), str(c[0]), s.Span.of(c[0]))
+        span = s.Span.of(c[0])
+        lit = s.Literal("time", self._duration(c[0], span), str(c[0]), span)
         return s.Cycle(lit, s.Span.of(meta))
 
     def input_decl(self, meta, c):
@@ -215,7 +225,11 @@ def parse(text, filename, reporter):
         return None
     if not _depth_ok(tree, reporter):
         return None
-    return _Build(text).transform(tree)
+    builder = _Build(text)
+    program = builder.transform(tree)
+    for span, message in builder.bad_durations:
+        reporter.bad_duration(span, message)
+    return None if builder.bad_durations else program
 
 
 MAX_NESTING = 200  # far beyond any real rung; keeps the recursive passes within Python's limit

@@ -212,3 +212,22 @@ def test_comments_and_free_layout():
         "rung # name-less\n : a\n -> q # done\n"
     )
     assert len(rung.compile_source(src).image.rungs) == 1
+
+
+@pytest.mark.parametrize("text", ["5s5s", "1s1h", "5ms30s", "1m1m", "T#30s1m"])
+def test_duration_units_go_largest_first_each_once(text):
+    src = f"program p\ntimer t : TON = {text}\nvar a : bool\nrung: a -> t\n"
+    with pytest.raises(rung.CompileError) as info:
+        rung.compile_source(src, "p.rung")
+    (d,) = info.value.diagnostics
+    assert d.code == "E042" and "largest to the smallest" in str(info.value)
+    with pytest.raises(ValueError, match="largest to the smallest"):
+        rung.Simulator(rung.compile_source(src.replace(text, "1s"), "p.rung")).run_for(text)
+
+
+@pytest.mark.parametrize(
+    "text,ms", [("1h30m", 5_400_000), ("1m30s500ms", 90_500), ("T#2h", 7_200_000)]
+)
+def test_durations_in_order_are_fine(text, ms):
+    src = f"program p\ntimer t : TON = {text}\nvar a : bool\nrung: a -> t\n"
+    assert rung.Simulator(rung.compile_source(src, "p.rung")).get("t.PT") == ms

@@ -135,7 +135,9 @@ def test_runtime_doc_scan_loop_runs_under_micropython():
     assert "while True:" in code
     program = rung.compile_file(os.path.join(ROOT, "examples", "motor.rung"), debug=False)
     script = (
-        "f = open('motor.rbc', 'wb')\nf.write(" + repr(program.to_bytes()) + ")\nf.close()\n"
+        "f = open('motor.rbc', 'wb')\nf.write("
+        + repr(program.to_bytes())
+        + ")\nf.close()\n"
         + code.replace("while True:", "for _ in range(30):")
         + "\nprint('scans', rt.scan_count, 'state', rt.state, 'outputs', rt.outputs)\n"
     )
