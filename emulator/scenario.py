@@ -200,7 +200,10 @@ def _step(ld, node, names):
         return Step("run", line, value=_duration(ld, value))
     if kind == "expect":
         return Step("expect", line, expect=_expectations(ld, value, names))
-    return Step("restart", line)  # restart: anything
+    # `- restart` is the step; `- restart:` (empty, or true) is accepted as the same
+    if isinstance(value, yaml.ScalarNode) and value.value in ("", "~", "null", "true"):
+        return Step("restart", line)
+    ld.fail(value, "`restart` takes no value: write `- restart`")
 
 
 def _duration(ld, node):

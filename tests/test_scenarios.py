@@ -163,6 +163,16 @@ tests:
             "`temp` is an integer",
         ),
         ("program: PROGRAM\ntests: [\n", 3, "not valid YAML"),
+        (
+            "program: PROGRAM\ntests:\n  - name: x\n    steps:\n      - restart: 5\n",
+            5,
+            "`restart` takes no value",
+        ),
+        (
+            "program: PROGRAM\ntests:\n  - name: x\n    steps:\n      - run: 5s5s\n",
+            5,
+            "`5s5s` is not a duration",
+        ),
     ],
 )
 def test_scenario_errors_name_file_and_line(tmp_path, body, line, message):
