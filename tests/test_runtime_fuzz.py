@@ -633,27 +633,6 @@ def test_empty_rung_is_a_load_error():
 # ---- CPython and MicroPython, scan by scan -----------------------------------------------
 
 TRACE_SRC = open(os.path.join(ROOT, "tests", "trace_program.py")).read()
-# trace_program.trace plus math_error and the fault code. Reals are binary32 bit patterns,
-# NaN included: the runtime gives every NaN one pattern, whichever NaN the host's FPU
-# returns (x86 and V8's webassembly pick different operands of an operation on two NaNs).
-TRACE_MORE = r"""
-def trace_all(Runtime, code, steps):
-    rt = Runtime(code)
-    lines = []
-    for now, changes in steps:
-        for pos, value in changes:
-            rt.inputs[pos] = value
-        rt.scan(now)
-        lines.append(
-            " ".join(_fmt(x) for x in rt.outputs)
-            + " | "
-            + " ".join(_fmt(x) for x in rt.v)
-            + " | "
-            + "".join(str(b) for b in rt.power)
-            + " | me=%s st=%d fc=%d" % (_fmt(rt.math_error), rt.state, rt.fault_code)
-        )
-    return lines
-"""
 
 
 def differential_cases():
@@ -686,7 +665,7 @@ def verdict(Runtime, LoadError, code, steps):
         Runtime(code)
     except LoadError as exc:
         return ["LoadError: " + str(exc)]
-    return trace_all(Runtime, code, steps)
+    return trace(Runtime, code, steps)
 """
 
 
@@ -694,7 +673,7 @@ def verdict(Runtime, LoadError, code, steps):
 def test_generated_programs_identical_on_micropython():
     need_tool("node")
     cases = differential_cases()
-    source = TRACE_SRC + TRACE_MORE + VERDICT
+    source = TRACE_SRC + VERDICT
     namespace = {}
     exec(source, namespace)
     expected = []

@@ -1,6 +1,7 @@
 # Shared by CPython and MicroPython (tests/test_micropython.py): run a program through a
 # fixed input sequence and print one line per scan with every output, every variable slot
-# and the power flow, with reals as their binary32 bit patterns so both sides compare
+# the power flow, the state, fault code and math_error, with reals as their binary32 bit
+# patterns (NaN included: the runtime gives every NaN one pattern) so both sides compare
 # exactly. Expects CODE (bytes) and STEPS (list of (time_ms, [(input_pos, value)])).
 import struct
 
@@ -28,7 +29,6 @@ def trace(Runtime, code, steps):
             + " ".join(_fmt(x) for x in rt.v)
             + " | "
             + "".join(str(b) for b in rt.power)
-            + " | "
-            + str(rt.state)
+            + " | me=%s st=%d fc=%d" % (_fmt(rt.math_error), rt.state, rt.fault_code)
         )
     return lines
