@@ -19,6 +19,10 @@ def mpy_available():
 def run_mpy(code, timeout=120, heap=4 * 1024 * 1024, module_dir=None):
     """Run `code` under MicroPython; return its stdout. Fails the test on a Python error.
 
+    heap: the initial heap. The webassembly build grows its heap on demand (and collects
+    garbage only between top-level runs), so this does not bound memory: memory is
+    measured with gc.mem_alloc() instead (bench/mpy_memory.py).
+
     module_dir: a folder of .mpy files to install as the package `runtime` instead of the
     repository's runtime/*.py (see bench/mpy_memory.compile_mpy)."""
     need(shutil.which("node") is not None, "node not found: MicroPython tests skipped")
