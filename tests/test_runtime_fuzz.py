@@ -635,13 +635,12 @@ def test_empty_rung_is_a_load_error():
 TRACE_SRC = open(os.path.join(ROOT, "tests", "trace_program.py")).read()
 
 
-def differential_cases():
-    """30 accepted generated programs with 40 scans of inputs, each followed by 4 of its
+def differential_cases(n=30, seed=5000):
+    """n accepted generated programs with 40 scans of inputs, each followed by 4 of its
     mutants (instruction- and byte-level) with 12 scans: the verdicts must match too."""
     r = random.Random(77)
     cases = []
-    seed = 5000
-    while len(cases) < 30 * 5:
+    while len(cases) < n * 5:
         prog = generate(seed)
         code = prog.to_bytes(debug=False)
         types = [v[0] for v in prog.vars if v[1] & F_INPUT]
@@ -671,8 +670,11 @@ def verdict(Runtime, LoadError, code, steps):
 
 @pytest.mark.micropython
 def test_generated_programs_identical_on_micropython():
+    check_identical_on_micropython(differential_cases())
+
+
+def check_identical_on_micropython(cases):
     need_tool("node")
-    cases = differential_cases()
     source = TRACE_SRC + VERDICT
     namespace = {}
     exec(source, namespace)
