@@ -41,10 +41,11 @@ class Expectation:
 
 
 class Case:
-    def __init__(self, name, line, steps):
+    def __init__(self, name, line, steps, error=None):
         self.name = name
         self.line = line
         self.steps = steps
+        self.error = error  # a ScenarioError: this test is malformed, the others still run
 
 
 class Scenario:
@@ -142,7 +143,10 @@ def load(path, names_for):
     names = names_for(program_path)
     cases = []
     for tnode in ld.sequence(keys["tests"][1], "`tests`"):
-        cases.append(_case(ld, tnode, names))
+        try:
+            cases.append(_case(ld, tnode, names))
+        except ScenarioError as exc:
+            cases.append(Case(_name_of(tnode), _line(tnode), [], error=exc))
     if not cases:
         ld.fail(keys["tests"][1], "`tests` is empty")
     return Scenario(file, program_path, cases)
@@ -158,6 +162,16 @@ def _case(ld, node, names):
     name = ld.scalar(items["name"][1])
     steps = [_step(ld, s, names) for s in ld.sequence(items["steps"][1], "`steps`")]
     return Case(str(name), _line(node), steps)
+
+
+def _name_of(node):
+    """A test's name for reporting, if it has a plain one."""
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "name":
+                if isinstance(v, yaml.ScalarNode):
+                    return v.value
+    return "test at line " + str(_line(node))
 
 
 def _step(ld, node, names):

@@ -195,3 +195,20 @@ def test_broken_program_is_reported_with_its_diagnostics(tmp_path):
 def test_missing_file_is_an_error_not_a_traceback(tmp_path):
     code, out = rung_test(str(tmp_path / "nope.yaml"))
     assert code == 1 and "cannot read the scenario" in out
+
+
+def test_a_malformed_test_fails_alone_and_the_others_run(tmp_path):
+    good = "  - name: GOOD\n    steps:\n      - scan: 1\n      - expect: {motor: false}\n"
+    bad = "  - name: broken\n    steps:\n      - set: {motr: true}\n"
+    path = write(
+        tmp_path,
+        "program: PROGRAM\ntests:\n"
+        + good.replace("GOOD", "one")
+        + bad
+        + good.replace("GOOD", "two"),
+    )
+    code, out = rung_test(path)
+    assert code == 1
+    assert f"PASS  {path}: one" in out and f"PASS  {path}: two" in out
+    assert f"ERROR {path}:9: unknown variable `motr`" in out and "(test `broken`)" in out
+    assert out.strip().endswith("2 passed, 1 failed")

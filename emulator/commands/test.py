@@ -47,6 +47,10 @@ def run(args):
             continue
         code = cache.code[scenario.program_path]
         for case in scenario.cases:
+            if case.error is not None:
+                failed += 1
+                print(f"ERROR {case.error} (test `{case.name}`)")
+                continue
             failure = run_case(code, case)
             if failure is None:
                 passed += 1
