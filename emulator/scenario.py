@@ -9,7 +9,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from rung.compiler.literals import parse_duration
-from rung.runtime.opcodes import T_BOOL, T_REAL, T_TIME
+from rung.runtime.opcodes import T_BOOL, T_INT, T_REAL, T_TIME
 
 STEP_KINDS = ("set", "scan", "run", "expect", "expect_within", "restart")
 
@@ -245,15 +245,23 @@ def _typed(ld, node, raw, vtype, name):
         return raw
     if vtype == T_TIME:
         try:
-            return duration_ms(raw)
+            ms = duration_ms(raw)
         except ValueError:
             ld.fail(node, f"`{name}` is a time: use a duration such as 2s, not {raw!r}")
+        if ms > 2**31 - 1:
+            ld.fail(node, f"`{name}` is a time: {raw} is longer than the 24.8 days it can hold")
+        return ms
     if vtype == T_REAL:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             ld.fail(node, f"`{name}` is a real: use a number, not {raw!r}")
         return float(raw)
     if isinstance(raw, bool) or not isinstance(raw, int):
         ld.fail(node, f"`{name}` is an integer: use a whole number, not {raw!r}")
+    # the runtime would wrap it; in a test file an out-of-range number is a mistake
+    lo, hi = (-32768, 32767) if vtype == T_INT else (-(2**31), 2**31 - 1)
+    if not lo <= raw <= hi:
+        what = "an int" if vtype == T_INT else "a dint"
+        ld.fail(node, f"`{name}` is {what}: {raw} is outside {lo}..{hi}")
     return raw
 
 

@@ -164,6 +164,11 @@ tests:
         ),
         ("program: PROGRAM\ntests: [\n", 3, "not valid YAML"),
         (
+            "program: PROGRAM\ntests:\n  - name: x\n    steps:\n      - set: {temp: 40000}\n",
+            5,
+            "`temp` is an int: 40000 is outside -32768..32767",
+        ),
+        (
             "program: PROGRAM\ntests:\n  - name: x\n    steps:\n      - restart: 5\n",
             5,
             "`restart` takes no value",
