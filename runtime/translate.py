@@ -298,7 +298,7 @@ class _RungTranslator:
                 self.n_edges += 1
                 # after POWER the edge is part of an action's value: like the rest of
                 # that value it is evaluated only when the rung is powered
-                out = self.pending if powered else lines
+                out = self.out(powered, lines)
                 out.append("_x = " + x[1])
                 if op == OP_RISING:
                     out.append(t + " = _x and not " + m + " and not " + fs)
@@ -369,17 +369,17 @@ class _RungTranslator:
 
     def hoist(self, stack, powered, lines, k=-1):
         """Replace stack entry k (the top by default) by a temporary computed in its own
-        statement. In a STORE's value (after POWER) the statement waits in self.pending to
-        run only when powered."""
+        statement (see out())."""
         e = stack[k]
         name = "_h" + str(self.n_hoisted)
         self.n_hoisted += 1
-        statement = name + " = " + e[1]
-        if powered:
-            self.pending.append(statement)
-        else:
-            lines.append(statement)
+        self.out(powered, lines).append(name + " = " + e[1])
         stack[k] = (e[0], name, _P_ATOM) + e[3:]
+
+    def out(self, powered, lines):
+        """Where a statement computing part of an expression goes: the rung's lines in the
+        condition; after POWER, self.pending, which store() runs only when powered."""
+        return self.pending if powered else lines
 
     def store(self, lines, target, value):
         if self.pending:

@@ -6,6 +6,7 @@ what it sees (values, states, error messages); the two transcripts must be ident
 import pytest
 from bytecode_gen import fix_header
 from mpy import run_mpy
+from test_verifier import SMALL
 
 import rung
 from rung.runtime import LoadError, Runtime
@@ -168,20 +169,6 @@ def test_state_forcing_fault_retain_and_access_identical_on_micropython():
     for a, b in zip(expected, got, strict=True):
         assert a == b, f"\nCPython     {a}\nMicroPython {b}"
 
-
-SMALL = """program small
-input a : bool at %IX0.0
-input n : int at %IW0
-output q : bool at %QX0.0
-var x : dint retain
-var r : real
-timer t : TP = 50ms
-counter k : CTUD = 3
-rung: (a or q) and not t.Q -> q, t
-rung: rising a -> count k, x := x + dint(n) / 3
-rung: falling a and n > 5 -> count_down k, r := r * 1.5 + real(n) / r
-rung: k.QU or k.QD -> reset k, load k
-"""
 
 # Runs on both interpreters: load each mutated program, scan it if it loads.
 OUTCOMES = r"""

@@ -8,18 +8,19 @@ from rung.compiler.bytecode_writer import encode, encode_instruction
 from rung.runtime import LoadError, Runtime
 from rung.runtime import container as c
 
+# a little of everything: retain, TP, CTUD with all four inputs, real division
 SMALL = """program small
 input a : bool at %IX0.0
 input n : int at %IW0
 output q : bool at %QX0.0
 var x : dint retain
 var r : real
-timer t : TON = 50ms
+timer t : TP = 50ms
 counter k : CTUD = 3
 rung: (a or q) and not t.Q -> q, t
 rung: rising a -> count k, x := x + dint(n) / 3
-rung: falling a and n > 5 -> count_down k, r := r * 1.5 + real(n)
-rung: k.QU -> reset k
+rung: falling a and n > 5 -> count_down k, r := r * 1.5 + real(n) / r
+rung: k.QU or k.QD -> reset k, load k
 """
 
 
