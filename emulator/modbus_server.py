@@ -64,7 +64,7 @@ class RtuSerialServer:
         import serial  # pyserial, only needed for RTU
 
         self.rtu = RtuServer(pdu, unit)
-        self.framer = RtuFramer()
+        self.framer = RtuFramer(server=self.rtu)  # overruns count in the serial counters
         self.port = serial.Serial(device, baudrate=baud, parity=parity, timeout=0)
         # 3.5 characters of silence end a frame; fixed 1.75 ms above 19200 baud (spec)
         self.silence = 3.5 * char_time(baud, parity) if baud <= 19200 else 0.00175

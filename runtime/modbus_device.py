@@ -13,6 +13,11 @@ from .modbus_map import (
     CMD_RELEASE_ALL,
     CMD_RUN,
     CMD_STOP,
+    ES_FAULT,
+    ES_FORCED,
+    ES_MATH_ERROR,
+    ES_OVERRUN,
+    ES_RUN,
     EX_ILLEGAL_ADDRESS,
     EX_ILLEGAL_VALUE,
     HR_COMMAND,
@@ -194,6 +199,22 @@ class ModbusDevice:
             1 if rt.first_scan else 0,
         )
         return values[off] & 0xFFFF
+
+    def exception_status(self):
+        """FC 7's status byte: the ES_* bits of modbus_map.py."""
+        rt = self.rt
+        bits = 0
+        if rt.state == STATE_RUN:
+            bits |= ES_RUN
+        elif rt.state == STATE_FAULT:
+            bits |= ES_FAULT
+        if rt.forced:
+            bits |= ES_FORCED
+        if rt.math_error:
+            bits |= ES_MATH_ERROR
+        if self.stats.overruns:
+            bits |= ES_OVERRUN
+        return bits
 
     def block_register(self, b, off):
         rt = self.rt

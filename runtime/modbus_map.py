@@ -73,5 +73,33 @@ EX_ILLEGAL_FUNCTION = const(1)
 EX_ILLEGAL_ADDRESS = const(2)
 EX_ILLEGAL_VALUE = const(3)
 EX_DEVICE_FAILURE = const(4)
+EX_BUSY = const(6)
+EX_NAK = const(7)
 
 VENDOR = "Rung"
+
+# Device identification (FC 43/14) and Report Server ID (FC 17)
+ID_CONFORMITY = const(0x82)  # regular identification (objects 0-5), stream + individual access
+SERVER_ID = const(0x52)  # FC 17's server id byte: "R"
+RUN_ON = const(0xFF)  # FC 17's run indicator
+RUN_OFF = const(0x00)
+
+# Read Exception Status (FC 7, serial line): the bits of its status byte
+ES_RUN = const(0x01)  # the program runs
+ES_FAULT = const(0x02)  # the runtime is in FAULT
+ES_FORCED = const(0x04)  # at least one variable is forced
+ES_MATH_ERROR = const(0x08)  # math_error is set
+ES_OVERRUN = const(0x10)  # a scan has overrun its cycle since start-up
+
+# Diagnostics (FC 8, serial line) sub-functions, Modbus over Serial Line 1.02 counters
+DIAG_QUERY_DATA = const(0x00)
+DIAG_RESTART = const(0x01)
+DIAG_CLEAR = const(0x0A)
+DIAG_BUS_MESSAGES = const(0x0B)  # CPT1: frames on the line with a good CRC, any unit
+DIAG_BUS_ERRORS = const(0x0C)  # CPT2: bad CRC, frames too short or overrun
+DIAG_EXCEPTIONS = const(0x0D)  # CPT3: exceptions, broadcast ones included
+DIAG_SERVER_MESSAGES = const(0x0E)  # CPT4: frames for this unit or broadcast
+DIAG_NO_RESPONSE = const(0x0F)  # CPT5: frames for this unit left unanswered (broadcast)
+DIAG_NAK = const(0x10)  # CPT6: exception 07 answered (Rung never answers it)
+DIAG_BUSY = const(0x11)  # CPT7: exception 06 answered (Rung never answers it)
+DIAG_OVERRUNS = const(0x12)  # CPT8: frames for this unit lost to a character overrun

@@ -1,18 +1,25 @@
-# Modbus PDU processing (function codes 1-6, 15, 16, 23, 43/14), shared by the RTU and TCP
-# framings. Checks follow the specification and libmodbus: a count out of range is
-# exception 03 before any address check (02); an unknown function is 01. Responses are
+# Modbus PDU processing (function codes 1-6, 15, 16, 17, 22, 23, 43/14), shared by the RTU
+# and TCP framings; the serial-line-only codes 7, 8 and 11 are answered by modbus_rtu.py and
+# are illegal functions here. Checks follow the specification and libmodbus: a malformed
+# request or a count out of range is exception 03 before any address check; then every
+# address is checked (02) before any value (03); an unknown function is 01. Responses are
 # written into a caller's buffer; nothing is written to the device unless the whole
 # request is valid.
+from .engine import STATE_RUN
 from .modbus_map import (
     EX_DEVICE_FAILURE,
     EX_ILLEGAL_ADDRESS,
     EX_ILLEGAL_FUNCTION,
     EX_ILLEGAL_VALUE,
+    ID_CONFORMITY,
     MAX_READ_BITS,
     MAX_READ_REGISTERS,
     MAX_RW_WRITE_REGISTERS,
     MAX_WRITE_BITS,
     MAX_WRITE_REGISTERS,
+    RUN_OFF,
+    RUN_ON,
+    SERVER_ID,
     VENDOR,
 )
 
@@ -52,6 +59,9 @@ class PduServer:
             ("Rung PLC (" + device.product + ")").encode(),
             device.product.encode(),
         )
+        # FC 17: server id, run indicator, "Rung <version> crc <crc>", run indicator again
+        # (pymodbus 3.16 reads the run indicator from the last byte)
+        self.server_id = bytes([SERVER_ID, RUN_OFF]) + (VENDOR + " " + rev).encode() + b"\0"
 
     def process(self, req, n, out):
         """Answer the request PDU req[0:n] into out; returns the response length."""
@@ -77,8 +87,12 @@ class PduServer:
             return self.write_coils(req, n, out)
         if fc == 16:
             return self.write_registers(req, n, out)
+        if fc == 22:
+            return self.mask_write_register(req, n, out)
         if fc == 23:
             return self.read_write(req, n, out)
+        if fc == 17:
+            return self.report_server_id(n, out)
         if fc == 43:
             return self.identify(req, n, out)
         return exception(out, fc, EX_ILLEGAL_FUNCTION)
@@ -170,12 +184,16 @@ class PduServer:
             out[k] = req[k]
         return 5
 
-    def _check_writes(self, fc, req, start, count, at):
+    def _check_writes(self, req, start, count, at):
+        # every address before any value: 02 wins over a 03 found earlier in the range
+        worst = 0
         for k in range(count):
             code = self.device.check_register_write(start + k, _u16(req, at + 2 * k))
-            if code:
+            if code == EX_ILLEGAL_ADDRESS:
                 return code
-        return 0
+            if code:
+                worst = code
+        return worst
 
     def write_registers(self, req, n, out):
         if n < 6:
@@ -185,7 +203,7 @@ class PduServer:
         nbytes = req[5]
         if not 1 <= count <= MAX_WRITE_REGISTERS or nbytes != 2 * count or n != 6 + nbytes:
             return exception(out, 16, EX_ILLEGAL_VALUE)
-        code = self._check_writes(16, req, start, count, 6)
+        code = self._check_writes(req, start, count, 6)
         if code:
             return exception(out, 16, code)
         for k in range(count):
@@ -207,20 +225,60 @@ class PduServer:
             or n != 10 + nbytes
         ):
             return exception(out, 23, EX_ILLEGAL_VALUE)
-        code = self._check_writes(23, req, wstart, wcount, 10)
-        if code:
+        code = self._check_writes(req, wstart, wcount, 10)
+        if code == EX_ILLEGAL_ADDRESS:
             return exception(out, 23, code)
         dev = self.device
         for k in range(rcount):
             if dev.read_holding_register(rstart + k) < 0:
                 return exception(out, 23, EX_ILLEGAL_ADDRESS)
+        if code:
+            return exception(out, 23, code)
         for k in range(wcount):
             dev.write_register(wstart + k, _u16(req, 10 + 2 * k))
         return self._registers(23, rstart, rcount, out, 0)
 
+    def mask_write_register(self, req, n, out):
+        """FC 22: (current AND and_mask) OR (or_mask AND NOT and_mask), as FC 6 would write."""
+        if n != 7:
+            return exception(out, 22, EX_ILLEGAL_VALUE)
+        addr = _u16(req, 1)
+        and_mask = _u16(req, 3)
+        dev = self.device
+        current = dev.read_holding_register(addr)
+        if current < 0:
+            return exception(out, 22, EX_ILLEGAL_ADDRESS)
+        value = (current & and_mask) | (_u16(req, 5) & ~and_mask)
+        code = dev.check_register_write(addr, value)
+        if code:
+            return exception(out, 22, code)
+        dev.write_register(addr, value)
+        for k in range(7):
+            out[k] = req[k]
+        return 7
+
+    def report_server_id(self, n, out):
+        """FC 17: byte count, server id, run indicator, additional data (docs/modbus.md)."""
+        if n != 1:
+            return exception(out, 17, EX_ILLEGAL_VALUE)
+        data = self.server_id
+        size = len(data)
+        out[0] = 17
+        out[1] = size
+        for k in range(size):
+            out[2 + k] = data[k]
+        run = RUN_ON if self.device.rt.state == STATE_RUN else RUN_OFF
+        out[3] = run
+        out[1 + size] = run
+        return 2 + size
+
     def identify(self, req, n, out):
-        if n != 4 or req[1] != 0x0E:
-            return exception(out, 43, EX_ILLEGAL_VALUE if n != 4 else EX_ILLEGAL_FUNCTION)
+        if n < 2:
+            return exception(out, 43, EX_ILLEGAL_VALUE)
+        if req[1] != 0x0E:
+            return exception(out, 43, EX_ILLEGAL_FUNCTION)  # an MEI type Rung does not have
+        if n != 4:
+            return exception(out, 43, EX_ILLEGAL_VALUE)
         code = req[2]
         obj = req[3]
         if not 1 <= code <= 4:
@@ -231,6 +289,8 @@ class PduServer:
                 return exception(out, 43, EX_ILLEGAL_ADDRESS)
             objects = (obj,)
         else:
+            # extended (3) is answered as regular: the device has no extended objects and
+            # the specification says to answer at the device's own conformity level
             last = 2 if code == 1 else len(ids) - 1
             if obj > last:
                 obj = 0  # the specification restarts at 0 for an out-of-range start
@@ -238,7 +298,7 @@ class PduServer:
         out[0] = 43
         out[1] = 0x0E
         out[2] = code
-        out[3] = 0x83 if code == 3 else (0x82 if code == 2 else 0x81)  # conformity: extended
+        out[3] = ID_CONFORMITY
         out[4] = 0  # no more follows
         out[5] = 0
         count = 0

@@ -242,3 +242,40 @@ def test_rtu_oversized_and_truncated_junk_is_dropped_then_service_continues():
     (frame,) = framer.feed(good)
     assert server.handle(frame) == rtu(1, bytes([3, 2]) + u16(500))
     assert server.frames_bad_crc >= 1
+
+
+# ---- exception order (issue 8, point 19) ----------------------------------------------
+# The order is function (01) -> address (02) -> value (03): a request whose range holds an
+# address the map refuses answers 02 even when an earlier register holds a refused value.
+
+
+def test_multi_write_reports_an_unmapped_address_before_an_unknown_command():
+    rt, s = make_server()
+    # 8192 command 99 (unknown: 03), 8193 release 0 (fine), 8194 unmapped (02)
+    assert ask(s, 16, u16(M.HR_COMMAND, 3), 6, u16(99, 0, 0)) == bytes([0x90, 2])
+    assert ask(s, 23, u16(1024, 1, M.HR_COMMAND, 3), 6, u16(99, 0, 0)) == bytes([0x97, 2])
+    # FC 23: an unmapped read address is an address error too, before the bad command value
+    assert ask(s, 23, u16(1025, 1, M.HR_COMMAND, 1), 2, u16(99)) == bytes([0x97, 2])
+    # the value error alone is still 03, and nothing was written
+    assert ask(s, 16, u16(M.HR_COMMAND, 2), 4, u16(99, 0)) == bytes([0x90, 3])
+    assert ask(s, 23, u16(1024, 1, M.HR_COMMAND, 1), 2, u16(99)) == bytes([0x97, 3])
+    assert rt.state == 1 and s.device.last_command == 0
+
+
+def test_fc43_other_mei_types_are_illegal_function_whatever_their_length():
+    _rt, s = make_server()
+    # MEI 13 (CANopen general reference) requests carry their own data: not a device
+    # identification request with a wrong length (03) but a function Rung lacks (01)
+    assert ask(s, 0x2B, 0x0D, 0, 1, 2, 3, 4, 5) == bytes([0xAB, 1])
+    assert ask(s, 0x2B, 0x0D) == bytes([0xAB, 1])
+    assert ask(s, 0x2B, 0x00, 1, 0) == bytes([0xAB, 1])
+    assert ask(s, 0x2B) == bytes([0xAB, 3])  # no MEI type at all: malformed
+    assert ask(s, 0x2B, 0x0E, 1) == bytes([0xAB, 3])  # device identification, truncated
+
+
+@pytest.mark.parametrize("code", [1, 2, 3, 4])
+def test_fc43_conformity_level_is_the_device_constant(code):
+    _rt, s = make_server()
+    resp = ask(s, 0x2B, 0x0E, code, 0)
+    # 0x82: regular identification (objects 0-5), stream and individual access
+    assert resp[:4] == bytes([0x2B, 0x0E, code, 0x82])
