@@ -42,16 +42,6 @@ def _real_bits(x):
     return struct.unpack_from("<I", _buf, 0)[0]
 
 
-def _bits_real(n):
-    struct.pack_into("<I", _buf, 0, n & 0xFFFFFFFF)
-    return struct.unpack_from("<f", _buf, 0)[0]
-
-
-def _s32(n):
-    n &= 0xFFFFFFFF
-    return n - 0x100000000 if n & 0x80000000 else n
-
-
 def _s16(n):
     n &= 0xFFFF
     return n - 0x10000 if n & 0x8000 else n
@@ -140,6 +130,32 @@ class ModbusDevice:
             return _real_bits(x)
         return x & 0xFFFFFFFF
 
+    def var_half(self, i, high):
+        """The high or low 16 bits of var_word32(i), computed without a 32-bit intermediate
+        (a board allocates a big integer for one past 2**30)."""
+        vtype = self.rt.image.vars[i][0]
+        x = self.rt.v[i]
+        if vtype == T_REAL:
+            struct.pack_into(">f", _buf, 0, x)
+            return (_buf[0] << 8) | _buf[1] if high else (_buf[2] << 8) | _buf[3]
+        if vtype == T_BOOL:
+            return 1 if x and not high else 0
+        return (x >> 16) & 0xFFFF if high else x & 0xFFFF
+
+    def _write_half(self, i, high, value):
+        rt = self.rt
+        x = rt.v[i]
+        if rt.image.vars[i][0] == T_REAL:
+            struct.pack_into(">f", _buf, 0, x)
+            k = 0 if high else 2
+            _buf[k] = value >> 8
+            _buf[k + 1] = value & 0xFF
+            rt.v[i] = struct.unpack_from(">f", _buf, 0)[0]
+        elif high:
+            rt.v[i] = (_s16(value) << 16) | (x & 0xFFFF)  # dint and time: two's complement
+        else:
+            rt.v[i] = (x & -0x10000) | value
+
     def read_input_register(self, addr):
         """FC4: %IW, then the diagnostic window; -1 if unmapped."""
         i = self.inputs.get(addr, -1)
@@ -148,8 +164,7 @@ class ModbusDevice:
         if IR_STATUS <= addr < IR_STATUS + STATUS_SIZE:
             return self.status(addr - IR_STATUS)
         if IR_VARS <= addr < IR_VARS + 2 * self.n_vars:
-            n = self.var_word32((addr - IR_VARS) >> 1)
-            return (n >> 16) & 0xFFFF if (addr - IR_VARS) & 1 == 0 else n & 0xFFFF
+            return self.var_half((addr - IR_VARS) >> 1, (addr - IR_VARS) & 1 == 0)
         if IR_BLOCKS <= addr < IR_BLOCKS + BLOCK_REGS * self.n_blocks:
             return self.block_register(
                 (addr - IR_BLOCKS) // BLOCK_REGS, (addr - IR_BLOCKS) % BLOCK_REGS
@@ -242,8 +257,7 @@ class ModbusDevice:
             part = code & 3
             if part == 0:
                 return self.rt.v[i] & 0xFFFF
-            n = self.var_word32(i)
-            return (n >> 16) & 0xFFFF if part == 1 else n & 0xFFFF
+            return self.var_half(i, part == 1)
         if addr == HR_COMMAND:
             return self.last_command
         if addr == HR_RELEASE:
@@ -262,7 +276,8 @@ class ModbusDevice:
         if code >= 0:
             return EX_ILLEGAL_ADDRESS if self.rt.image.vars[code >> 2][1] & F_CONST else 0
         if addr == HR_COMMAND:
-            if value in (CMD_RUN, CMD_STOP, CMD_FAULT_RESET):
+            # no tuple of imported names here: building it would allocate on a board
+            if value == CMD_RUN or value == CMD_STOP or value == CMD_FAULT_RESET:
                 return 0 if self.allow_run_stop else EX_ILLEGAL_ADDRESS
             if value == CMD_RELEASE_ALL:
                 return 0 if self.allow_forcing else EX_ILLEGAL_ADDRESS
@@ -287,10 +302,8 @@ class ModbusDevice:
             part = code & 3
             if part == 0:
                 rt.v[i] = _s16(value)
-                return
-            n = self.var_word32(i)
-            n = ((value << 16) | (n & 0xFFFF)) if part == 1 else ((n & 0xFFFF0000) | value)
-            rt.v[i] = _bits_real(n) if rt.image.vars[i][0] == T_REAL else _s32(n)
+            else:
+                self._write_half(i, part == 1, value)
             return
         if addr == HR_COMMAND:
             self.last_command = value
