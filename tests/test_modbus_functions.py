@@ -403,3 +403,20 @@ def test_register_halves_match_the_32_bit_value():
             assert word & 0x7F800000 == 0x7F800000 and word & 0x7FFFFF  # a NaN was written
         else:
             assert struct.pack(">f", rt.get("ratio")) == struct.pack(">I", word)
+
+
+def test_counter_example_of_the_docs():
+    """docs/modbus.md, "How the counters count", step by step."""
+    _rt, server = rtu_server()
+    ask_rtu(server, 1, 8, u16(M.DIAG_CLEAR, 0))
+    for _ in range(5):
+        ask_rtu(server, 1, 3, u16(1024, 1))
+    for _ in range(2):
+        assert server.handle(rtu(1, bytes([3]) + u16(1024, 1))[:-1] + b"\x00") is None
+    for _ in range(3):
+        ask_rtu(server, 1, 3, u16(1025, 1))
+    ask_rtu(server, 9, 3, u16(1024, 1))  # another unit: only in 0B
+    assert counter(server, M.DIAG_BUS_MESSAGES) == 9 + 1
+    assert counter(server, M.DIAG_BUS_ERRORS) == 2
+    assert counter(server, M.DIAG_EXCEPTIONS) == 3
+    assert ask_rtu(server, 1, 11) == bytes([11]) + u16(0, 8)
