@@ -120,6 +120,9 @@ class RtuServer:
     def handle(self, frame, n=None):
         """The response frame (bytes) to an RTU request frame, or None for no answer."""
         n = len(frame) if n is None else n
+        if n > 256:
+            self.character_overrun(frame[0])  # longer than an RTU frame can be
+            return None
         if n < 4:
             self.frames_bad_crc += 1
             self._count(_BUS_ERRORS)
@@ -140,9 +143,11 @@ class RtuServer:
         fc = frame[1]
         req = memoryview(frame)[1 : n - 2]
         body = memoryview(out)[1:]
-        if fc == 7 or fc == 8 or fc == 11 or fc == 17:
-            # not broadcast functions: a broadcast one is neither executed nor answered
-            length = 0 if unit == 0 else self.serial_function(req, n - 3, body)
+        serial = fc == 7 or fc == 8 or fc == 11
+        if unit == 0 and (serial or fc == 17):
+            length = 0  # not broadcast functions: neither executed nor answered
+        elif serial:
+            length = self.serial_function(req, n - 3, body)
         else:
             length = self.pdu.process(req, n - 3, body)
         if length and out[1] & 0x80:
@@ -166,10 +171,8 @@ class RtuServer:
         return bytes(out[: length + 3])
 
     def serial_function(self, req, n, out):
-        """Answer FC 7, 8 or 11 (and FC 17 through the PduServer) into out; the length."""
+        """Answer the request PDU req[0:n] of FC 7, 8 or 11 into out; the length."""
         fc = req[0]
-        if fc == 17:
-            return self.pdu.process(req, n, out)
         if fc == 8:
             return self.diagnostics(req, n, out)
         if n != 1:

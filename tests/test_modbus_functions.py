@@ -420,3 +420,13 @@ def test_counter_example_of_the_docs():
     assert counter(server, M.DIAG_BUS_ERRORS) == 2
     assert counter(server, M.DIAG_EXCEPTIONS) == 3
     assert ask_rtu(server, 1, 11) == bytes([11]) + u16(0, 8)
+
+
+def test_rtu_frame_longer_than_256_bytes_is_an_overrun_even_with_a_good_crc():
+    _rt, server = rtu_server()
+    frame = rtu(1, bytes([8]) + u16(0) + bytes(252))  # 258 bytes, query data
+    assert len(frame) == 258 and server.handle(frame) is None
+    assert counter(server, M.DIAG_OVERRUNS) == 1
+    assert counter(server, M.DIAG_BUS_ERRORS) == 1
+    longest = rtu(1, bytes([8]) + u16(0) + bytes(250))  # 256 bytes: the longest RTU frame
+    assert server.handle(longest) == longest
