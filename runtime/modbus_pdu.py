@@ -5,6 +5,7 @@
 # address is checked (02) before any value (03); an unknown function is 01. Responses are
 # written into a caller's buffer; nothing is written to the device unless the whole
 # request is valid.
+from . import VERSION
 from .engine import STATE_RUN
 from .modbus_map import (
     EX_DEVICE_FAILURE,
@@ -45,8 +46,10 @@ def exception(out, fc, code):
 class PduServer:
     """Answers request PDUs for one ModbusDevice."""
 
-    def __init__(self, device, version="0.1.0"):
+    def __init__(self, device, version=None):
         self.device = device
+        if version is None:
+            version = VERSION
         self.failures = 0
         rev = version + " crc " + "%08x" % device.rt.crc
         # object id -> bytes: 0 VendorName, 1 ProductCode, 2 MajorMinorRevision,

@@ -9,14 +9,14 @@ import pytest
 from modbus_helpers import ask, make_server, mbap, rtu, u16
 
 import rung
-from rung.runtime import Runtime
+from rung.runtime import VERSION, Runtime
 from rung.runtime import modbus_map as M
 from rung.runtime.modbus_device import ModbusDevice
 from rung.runtime.modbus_pdu import PduServer
 from rung.runtime.modbus_rtu import RtuFramer, RtuServer
 from rung.runtime.modbus_tcp import MbapConnection
 
-VERSION_TEXT = b"Rung 0.1.0 crc %08x"
+VERSION_TEXT = b"Rung " + VERSION.encode() + b" crc %08x"
 
 
 def rtu_server(unit=1, **policy):

@@ -10,12 +10,13 @@ from modbus_helpers import make_server, rtu, u16
 from test_modbus_clients import mbpoll, pty_pair, run  # noqa: F401 - pty_pair is a fixture
 
 from rung.emulator.modbus_server import RtuSerialServer, TcpServer
+from rung.runtime import VERSION
 from rung.runtime import modbus_map as M
 
 
 def server_id_data(rt, run_byte):
     """What FC 17 returns after its byte count (docs/modbus.md)."""
-    text = b"Rung 0.1.0 crc %08x" % rt.crc
+    text = b"Rung " + VERSION.encode() + b" crc %08x" % rt.crc
     return bytes([M.SERVER_ID, run_byte]) + text + bytes([run_byte])
 
 
@@ -183,7 +184,7 @@ def test_mbpoll_report_slave_id_over_rtu(pty_pair):  # noqa: F811
             args = ["-m", "rtu", "-a", "5", "-b", "19200", "-P", "none", "-u", "-o", "2"]
             code, out = await mbpoll(*args, dev_client)
             assert code == 0, out
-            assert ("Rung 0.1.0 crc %08x" % rt.crc) in out, out
+            assert ("Rung %s crc %08x" % (VERSION, rt.crc)) in out, out
         finally:
             server.close()
 
