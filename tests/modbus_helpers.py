@@ -1,6 +1,13 @@
 """A small program and raw-frame helpers shared by the Modbus tests."""
 
+import asyncio
+import contextlib
+import os
+import shutil
 import struct
+import subprocess
+import tempfile
+import time
 
 import rung
 from rung.runtime import Runtime
@@ -56,3 +63,33 @@ def rtu(unit, pdu):
 
 def mbap(tid, unit, pdu):
     return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
+
+
+@contextlib.contextmanager
+def socat_pty_pair():
+    """Two linked ptys from socat (a virtual serial line); yields their paths, stops socat."""
+    d = tempfile.mkdtemp()
+    a, b = os.path.join(d, "ttyA"), os.path.join(d, "ttyB")
+    proc = subprocess.Popen(
+        ["socat", f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(a) and os.path.exists(b)):
+            assert time.monotonic() < deadline, "socat did not create the pty pair"
+            time.sleep(0.02)  # waiting for socat to start, not for logic
+        yield a, b
+    finally:
+        proc.terminate()
+        proc.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+async def run_mbpoll(*args):
+    """Run mbpoll without blocking the event loop; returns (exit code, stdout + stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        "mbpoll", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    return proc.returncode, out.decode() + err.decode()

@@ -6,12 +6,22 @@ import os
 
 import pytest
 from conftest import need_tool
-from modbus_helpers import make_server, rtu, u16
-from test_modbus_clients import mbpoll, pty_pair, run  # noqa: F401 - pty_pair is a fixture
+from modbus_helpers import make_server, rtu, run_mbpoll, socat_pty_pair, u16
 
 from rung.emulator.modbus_server import RtuSerialServer, TcpServer
 from rung.runtime import VERSION
 from rung.runtime import modbus_map as M
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+@pytest.fixture
+def pty_pair():
+    need_tool("socat")
+    with socat_pty_pair() as pair:
+        yield pair
 
 
 def server_id_data(rt, run_byte):
@@ -67,7 +77,7 @@ def test_pymodbus_tcp_mask_write_report_server_id_and_serial_only_codes():
     run(body())
 
 
-def test_pymodbus_rtu_every_new_code(pty_pair):  # noqa: F811
+def test_pymodbus_rtu_every_new_code(pty_pair):
     from pymodbus.client import AsyncModbusSerialClient
 
     dev_server, dev_client = pty_pair
@@ -126,7 +136,7 @@ def test_pymodbus_rtu_every_new_code(pty_pair):  # noqa: F811
     run(body())
 
 
-def test_rtu_line_counters_after_good_bad_crc_and_exception_requests(pty_pair):  # noqa: F811
+def test_rtu_line_counters_after_good_bad_crc_and_exception_requests(pty_pair):
     """N good requests, M frames with a bad CRC and K exceptions on a real (pty) line: FC 8
     reports exactly those numbers, read with pymodbus."""
     from pymodbus.client import AsyncModbusSerialClient
@@ -172,7 +182,7 @@ def test_rtu_line_counters_after_good_bad_crc_and_exception_requests(pty_pair): 
     run(body())
 
 
-def test_mbpoll_report_slave_id_over_rtu(pty_pair):  # noqa: F811
+def test_mbpoll_report_slave_id_over_rtu(pty_pair):
     need_tool("mbpoll")
     dev_server, dev_client = pty_pair
 
@@ -182,7 +192,7 @@ def test_mbpoll_report_slave_id_over_rtu(pty_pair):  # noqa: F811
         server.start()
         try:
             args = ["-m", "rtu", "-a", "5", "-b", "19200", "-P", "none", "-u", "-o", "2"]
-            code, out = await mbpoll(*args, dev_client)
+            code, out = await run_mbpoll(*args, dev_client)
             assert code == 0, out
             assert ("Rung %s crc %08x" % (VERSION, rt.crc)) in out, out
         finally:
