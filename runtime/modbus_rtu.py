@@ -11,6 +11,7 @@ from .modbus_map import (
     DIAG_QUERY_DATA,
     DIAG_RESTART,
     EX_BUSY,
+    EX_DEVICE_FAILURE,
     EX_ILLEGAL_FUNCTION,
     EX_ILLEGAL_VALUE,
     EX_NAK,
@@ -147,7 +148,11 @@ class RtuServer:
         if unit == 0 and (serial or fc == 17):
             length = 0  # not broadcast functions: neither executed nor answered
         elif serial:
-            length = self.serial_function(req, n - 3, body)
+            try:
+                length = self.serial_function(req, n - 3, body)
+            except Exception:  # noqa: BLE001 - as PduServer.process: answer 04, keep serving
+                self.pdu.failures += 1
+                length = exception(body, fc, EX_DEVICE_FAILURE)
         else:
             length = self.pdu.process(req, n - 3, body)
         if length and out[1] & 0x80:

@@ -430,3 +430,16 @@ def test_rtu_frame_longer_than_256_bytes_is_an_overrun_even_with_a_good_crc():
     assert counter(server, M.DIAG_BUS_ERRORS) == 1
     longest = rtu(1, bytes([8]) + u16(0) + bytes(250))  # 256 bytes: the longest RTU frame
     assert server.handle(longest) == longest
+
+
+def test_a_failure_behind_fc7_answers_04_and_the_line_keeps_serving():
+    _rt, server = rtu_server()
+
+    def broken():
+        raise RuntimeError("status unavailable")
+
+    server.pdu.device.exception_status = broken
+    assert ask_rtu(server, 1, 7) == bytes([0x87, 4])
+    assert server.pdu.failures == 1
+    assert counter(server, M.DIAG_EXCEPTIONS) == 1
+    assert ask_rtu(server, 1, 3, u16(1024, 1)) == bytes([3, 2]) + u16(500)
