@@ -91,7 +91,11 @@ class Hmi:
 
     @web.middleware
     async def _guard(self, request, handler):
-        if request.path not in ("/login", "/static/hmi.css", "/favicon.ico") and not self._authorised(request):
+        if request.path not in (
+            "/login",
+            "/static/hmi.css",
+            "/favicon.ico",
+        ) and not self._authorised(request):
             if request.path == "/":
                 raise web.HTTPFound("/login")
             raise web.HTTPUnauthorized(text="log in first")

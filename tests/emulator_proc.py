@@ -23,32 +23,34 @@ class Emulator:
         if rtu:
             args += ["--rtu", rtu, "--baud", str(baud)]
         self.proc = subprocess.Popen(
-            args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         self.port = None
         self.output = ""
         self._wait_ready(tcp, rtu)
 
     def _wait_ready(self, tcp, rtu, timeout=20):
+        fd = self.proc.stdout.fileno()
         sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        sel.register(fd, selectors.EVENT_READ)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=0.2):
-                if self.proc.poll() is not None:
+        try:
+            while time.monotonic() < deadline:
+                if not sel.select(timeout=0.2):
+                    if self.proc.poll() is not None:
+                        break
+                    continue
+                data = os.read(fd, 65536)  # not readline: text buffering hides lines
+                if not data:
                     break
-                continue
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.output += line
-            m = re.search(r"Modbus TCP listening on \S+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                if not rtu:
+                self.output += data.decode(errors="replace")
+                m = re.search(r"Modbus TCP listening on \S+:(\d+)", self.output)
+                if m:
+                    self.port = int(m.group(1))
+                if (not rtu or "Modbus RTU on" in self.output) and (not tcp or m):
                     return
-            if rtu and "Modbus RTU on" in line:
-                return
+        finally:
+            sel.close()
         self.stop()
         raise RuntimeError("the emulator did not start:\n" + self.output)
 
