@@ -64,17 +64,15 @@ def _draw(b, node, x, y):
         s_in, s_closed, s_out = b.signal(), b.signal(), b.signal()
         b.ids[id(node)] = (s_in, s_closed, s_out)
         mid = x + w // 2
-        b.wire(s_in, x, y, mid - 8, y)
-        b.wire(s_out, mid + 8, y, x + w, y)
         k = node.kind
+        half = max(14, 4 * len(node.label) + 6) if k == "BOX" else 8
+        b.wire(s_in, x, y, mid - half, y)
+        b.wire(s_out, mid + half, y, x + w, y)
         if k == "BOX":
-            half = max(14, 4 * len(node.label) + 6)
             b.parts.append(
                 f'<rect class="c" data-s="{s_closed}" x="{mid - half}" y="{y - 11}" '
                 f'width="{2 * half}" height="22" rx="3"/>'
             )
-            b.wire(s_in, mid - 8, y, mid - half, y)
-            b.wire(s_out, mid + half, y, mid + 8, y)
             b.text(mid, y + 4, node.label, "box")
         else:
             b.parts.append(

@@ -75,6 +75,12 @@ def test_monitor_shows_writes_forces_and_controls(emulator):
             await wait_for(pilot, lambda: status().startswith("STOP"))
             await pilot.press("r")
             await wait_for(pilot, lambda: status().startswith("RUN"))
+            if os.environ.get("RUNG_DOC_SCREENSHOTS"):
+                await pilot.press("slash", "home", "ctrl+k", "enter")
+                await pilot.pause(0.5)
+                app.save_screenshot(
+                    "monitor.svg", os.path.join(os.path.dirname(EXAMPLES), "docs/img")
+                )
             await pilot.press("q")
 
     asyncio.run(main())

@@ -50,7 +50,7 @@ function buildTags() {
     const numeric = program.trendable.includes(tag.key);
     const cb = el("input", { type: "checkbox", disabled: !numeric, title: numeric ? "trend" : "" });
     cb.addEventListener("change", () => toggleTrend(tag, cb.checked));
-    const value = el("span", {});
+    const value = el("span", { class: "value" });
     const mark = el("span", { class: "forcemark", textContent: "F", title: "forced", hidden: true });
     const actions = el("td", {});
     const input = el("input", { type: "text", placeholder: tag.type, "data-role": "value" });
