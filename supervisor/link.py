@@ -55,6 +55,7 @@ class Link:
         self.reconnects = 0
         self.rtt_ms = 0.0
         self.results = collections.deque(maxlen=100)  # True per answered request
+        self.requests = 0  # requests sent since the start
         self._ever = False
 
     @property
@@ -116,6 +117,7 @@ class Link:
         if not self.connected:
             raise LinkDown(self.last_error or "not connected")
         t0 = time.perf_counter()
+        self.requests += 1
         try:
             rr = await asyncio.wait_for(make(self.client), self.timeout + 1)
         except asyncio.CancelledError:

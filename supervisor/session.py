@@ -101,7 +101,7 @@ class Session:
         t0 = time.perf_counter()
         async with self.lock:
             link = self.link
-            n0 = len(link.results)
+            n0 = link.requests
             if await link.connect():
                 try:
                     await self._read(snap)
@@ -113,7 +113,7 @@ class Session:
                     snap.connected = True
             else:
                 snap.error = link.last_error
-            snap.requests = len(link.results) - n0
+            snap.requests = link.requests - n0
         snap.refresh_ms = (time.perf_counter() - t0) * 1000
         self.snapshot = snap
         for fn in list(self.listeners):
