@@ -61,7 +61,8 @@ async def _main(args, session, host, port):
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     mode = " (read-only)" if args.read_only else ""
-    print(f"rung hmi: {session.target} -> http://{shown}:{bound_port}/{mode}", flush=True)
+    print(f"rung hmi: {session.target} -> http://{shown}:{bound_port}/{mode}")
+    print("  open that address in a web browser; Ctrl-C stops", flush=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
