@@ -259,3 +259,20 @@ def test_browser_toggles_an_input_and_sees_outside_writes(emulator, tmp_path):
             timeout=10,
         )
     print("screenshots in", artefacts)
+
+
+def test_crc_mismatch_draws_no_power_flow(emulator):
+    async def main():
+        target = parse_target(f"tcp:127.0.0.1:{emulator.port}")
+        motor = os.path.join(EXAMPLES, "motor.rung")
+        session = Session(target, load_program(motor), link=Link(target))
+        hmi = Hmi(session)
+        try:
+            msg = hmi.message(await session.refresh())
+            assert msg["matched"] is False
+            assert "rungs" not in msg and "values" not in msg  # nothing stale drawn
+            assert msg["raw"][7] == 3000  # tank's low_sp, by variable number
+        finally:
+            session.link.close()
+
+    asyncio.run(main())

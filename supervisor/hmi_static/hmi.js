@@ -139,13 +139,38 @@ function updateStatus(s) {
   } else banner.hidden = true;
 }
 
+function updateRaw(s) {
+  // the device runs another program (or none is loaded): values by variable number only
+  const byIndex = !s.values && s.raw && s.raw.length > 0;
+  $("tags").hidden = byIndex;
+  $("filter").hidden = byIndex;
+  $("raw").hidden = !byIndex;
+  if (!byIndex) return false;
+  const body = document.querySelector("#raw tbody");
+  const forced = new Set(s.forced || []);
+  while (body.rows.length > s.raw.length) body.deleteRow(-1);
+  while (body.rows.length < s.raw.length) {
+    const i = body.rows.length;
+    const tr = body.insertRow();
+    for (let k = 0; k < 5; k++) tr.insertCell();
+    tr.cells[0].textContent = "v" + i;
+    tr.cells[1].textContent = `IR ${10000 + 2 * i}-${10001 + 2 * i}`;
+  }
+  s.raw.forEach((u, i) => {
+    const cells = body.rows[i].cells;
+    cells[2].textContent = String(u | 0);
+    cells[3].textContent = "0x" + u.toString(16).padStart(8, "0");
+    cells[4].textContent = forced.has(i) ? "F" : "";
+  });
+  return true;
+}
+
 function updateTags(s) {
+  if (updateRaw(s)) return;
   const forced = new Set(s.forced || []);
   for (const { tr, value, mark, tag } of rows.values()) {
     let v;
-    if (s.values) v = fmt(tag, s.values[tag.key]);
-    else if (s.raw && tag.var !== null && tag.var < s.raw.length) v = "v" + tag.var + " raw " + s.raw[tag.var];
-    else v = "?";
+    v = s.values ? fmt(tag, s.values[tag.key]) : "?";
     if (value.textContent !== v) value.textContent = v;
     const f = tag.var !== null && forced.has(tag.var);
     mark.hidden = !f;
@@ -216,7 +241,7 @@ function drawTrend() {
 function onSnap(s) {
   lastSnap = s;
   updateStatus(s);
-  if (!program) return;
+  if (!program) { updateRaw(s); return; }
   updateTags(s);
   updateLadder(s);
   if (s.values && trend.size) {
