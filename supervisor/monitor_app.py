@@ -7,8 +7,13 @@ from textual.widgets import DataTable, Footer, Input, Static
 from rung.errors import CommandError
 
 from .program import value_text
+from .session import FAULT_TEXT
 
 COLUMNS = ("name", "type", "address", "kind", "value", "forced")
+
+
+def _kind(tag):
+    return f"{tag.description} member" if tag.kind == "member" else tag.kind
 
 
 def status_line(session, snap):
@@ -23,7 +28,9 @@ def status_line(session, snap):
         crc = "CRC match"
     else:
         crc = f"CRC MISMATCH (device {st.get('crc', 0):08x}, file {session.program.crc:08x})"
-    fault = f"  fault {st['fault']}" if st.get("state") == 2 else ""
+    fault = ""
+    if st.get("state") == 2:
+        fault = f"  fault {st['fault']} {FAULT_TEXT.get(st['fault'], '')}".rstrip()
     quality = "-" if link.quality is None else f"{link.quality}%"
     return (
         f"{snap.state}{fault}  scan {st.get('last_us', 0)} us (max {st.get('max_us', 0)}, "
