@@ -2,6 +2,7 @@
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, Static
 
 from rung.errors import CommandError
@@ -91,6 +92,8 @@ class MonitorApp(App):
         self.run_worker(self.session.run(), exclusive=True, group="session")
 
     async def on_unmount(self):
+        if self._on_snapshot in self.session.listeners:
+            self.session.listeners.remove(self._on_snapshot)
         self.session.stop()
 
     # ---- table ------------------------------------------------------------------------
@@ -138,6 +141,12 @@ class MonitorApp(App):
             table.update_cell(key, "forced", mark)
 
     def _on_snapshot(self, snap):
+        try:
+            self._show(snap)
+        except NoMatches:
+            pass  # the screen is closing while a refresh ends: nothing left to update
+
+    def _show(self, snap):
         mode_changed = (
             self.snap is None
             or (self.snap.matched is False) != (snap.matched is False)
