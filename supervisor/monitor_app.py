@@ -45,6 +45,7 @@ class MonitorApp(App):
     """The live monitor of one device."""
 
     TITLE = "rung monitor"
+    AUTO_FOCUS = "#tags"
     CSS = """
     #status { height: 1; background: $primary-background; padding: 0 1; }
     #banner { height: auto; color: $error; padding: 0 1; }

@@ -49,6 +49,8 @@ def test_monitor_shows_writes_forces_and_controls(emulator):
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_for(pilot, lambda: status().startswith("RUN"))
             assert "CRC match" in status()
+            # keys go to the table at start, not into the filter box
+            assert app.focused is app.query_one("#tags", DataTable)
             # every binding is shown on screen
             footer = app.query_one(Footer)
             assert footer is not None
