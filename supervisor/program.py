@@ -6,7 +6,7 @@ import struct
 from rung.compiler.ladder import program_model
 from rung.errors import CommandError
 from rung.runtime import opcodes as O
-from rung.runtime.addresses import A_IW, A_IX, A_MD, A_MW, A_QW, A_QX, format_address
+from rung.runtime.addresses import A_MD, A_MW, A_QW, A_QX, format_address
 from rung.runtime.modbus_map import HR_MD, HR_MW, HR_QW
 
 # Block registers of the diagnostic window (docs/modbus.md): member -> (offset, 32 bits)
@@ -43,7 +43,7 @@ class Tag:
 class Program:
     """A decoded image plus what the supervisor derives from it."""
 
-    def __init__(self, img, path="", data=None):
+    def __init__(self, img, path=""):
         self.img = img
         self.path = path
         self.crc = img.crc
@@ -77,7 +77,7 @@ class Program:
         self.by_name[tag.name] = tag
 
     def tag(self, name):
-        """A tag by name; CommandError listing nothing but the name when unknown."""
+        """A tag by name; CommandError when the program has none of that name."""
         tag = self.by_name.get(name)
         if tag is None:
             raise CommandError(f"no variable or member named {name!r} in {self.name}")
@@ -108,8 +108,6 @@ def _write_path(area, index):
         return ("hr", HR_MW + index)
     if area == A_MD:
         return ("hr32", HR_MD + 2 * index)
-    if area in (A_IX, A_IW):
-        return None
     return None
 
 
