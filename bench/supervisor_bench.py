@@ -90,14 +90,14 @@ def main():
     args = ap.parse_args()
     tmp = tempfile.mkdtemp()
     try:
-        src, _hand, _ni, _no = programs.mixed(
-            134
-        )  # 200 rungs (timer and counter rungs come in pairs)
+        # 134 generated rungs make 200: timer and counter rungs come in pairs
+        src, _hand, _ni, _no = programs.mixed(134)
         path = os.path.join(tmp, "mixed200.rbc")
         with open(path, "wb") as f:
             f.write(rung.compile_source(src, "mixed200.rung").to_bytes())
         prog = load_program(path)
         n_vars, n_blocks, n_rungs = prog.counts()
+        assert n_rungs == 200, n_rungs
         reads = plan(prog)
         print(f"program: {n_rungs} rungs, {n_vars} variables, {n_blocks} timers/counters")
         print(f"one refresh: {len(reads)} FC4 reads, {sum(c for _, c in reads)} registers")

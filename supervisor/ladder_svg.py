@@ -81,7 +81,8 @@ def _draw(b, node, x, y):
             )
             if k == "NC":
                 b.parts.append(
-                    f'<path class="c" data-s="{s_closed}" d="M{mid - 10} {y + 11}L{mid + 10} {y - 11}"/>'
+                    f'<path class="c" data-s="{s_closed}" '
+                    f'd="M{mid - 10} {y + 11}L{mid + 10} {y - 11}"/>'
                 )
             elif k in ("P", "N"):
                 b.text(mid, y + 4, k, "box")
