@@ -37,6 +37,13 @@ def is_loopback(host):
         return False
 
 
+def _host_name(host):
+    """The name part of a Host header: 'localhost' from 'localhost:8080', '::1' from '[::1]:80'."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
 def _json_number(x):
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
@@ -91,6 +98,10 @@ class Hmi:
 
     @web.middleware
     async def _guard(self, request, handler):
+        if self.password is None and not is_loopback(_host_name(request.host)):
+            # without a password the HMI is loopback-only; a page of another site whose
+            # name was re-pointed at 127.0.0.1 (DNS rebinding) names itself in Host
+            raise web.HTTPForbidden(text="this HMI answers only to loopback addresses")
         if request.path not in (
             "/login",
             "/static/hmi.css",

@@ -95,6 +95,22 @@ def test_read_only_is_enforced_by_the_server(emulator):
     asyncio.run(main())
 
 
+def test_rebound_host_names_are_refused(emulator):
+    async def main():
+        session, hmi, client = await _client(emulator)
+        try:
+            assert (await client.get("/api/program")).status == 200
+            r = await client.get("/api/program", headers={"Host": "evil.example:8080"})
+            assert r.status == 403  # DNS rebinding: another site's name on 127.0.0.1
+            r = await client.get("/", headers={"Host": "localhost:8080"})
+            assert r.status == 200
+        finally:
+            await client.close()
+            session.link.close()
+
+    asyncio.run(main())
+
+
 def test_password_and_origin(emulator):
     async def main():
         session, hmi, client = await _client(emulator, password="s3cret")
@@ -130,7 +146,7 @@ def test_password_and_origin(emulator):
 class HmiProcess:
     """`rung hmi` as a child process on port 0; stopped by its PID."""
 
-    def __init__(self, target):
+    def __init__(self, target, *extra):
         args = [
             sys.executable,
             "-m",
@@ -143,6 +159,7 @@ class HmiProcess:
             "127.0.0.1:0",
             "--interval",
             "0.05",
+            *extra,
         ]
         self.proc = subprocess.Popen(
             args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -229,6 +246,18 @@ def test_browser_toggles_an_input_and_sees_outside_writes(emulator, tmp_path):
                 page.locator('tr[data-name="auto"] button[data-op="unforce"]').click()
                 expect(pump).to_contain_text("FALSE")
                 assert errors == []
+                # --read-only: the same page without a single control
+                ro = HmiProcess(f"tcp:127.0.0.1:{emulator.port}", "--read-only")
+                try:
+                    page.goto(ro.url)
+                    expect(page.locator("#readonly")).to_be_visible()
+                    expect(page.locator('tr[data-name="pump"] .value')).to_contain_text("FALSE")
+                    assert page.locator("button").count() == 0
+                    assert page.locator('td input[type="text"]').count() == 0
+                finally:
+                    ro.stop()
+                page.goto(hmi.url)
+                expect(page.locator("#state")).to_have_text("RUN")
                 if os.environ.get("RUNG_DOC_SCREENSHOTS"):
                     page.locator('tr[data-name="auto"] button[data-op="toggle"]').click()
                     expect(pump).to_contain_text("TRUE")
