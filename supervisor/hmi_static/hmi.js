@@ -123,6 +123,7 @@ function updateStatus(s) {
   $("scan_max").textContent = st.max_us ?? "-";
   $("overruns").textContent = st.overruns ?? "-";
   $("nforced").textContent = st.forced ?? "-";
+  $("clients").textContent = st.clients ?? "-";
   $("crc").textContent = s.matched === null ? (st.crc || "-") :
     (s.matched ? "match" : `MISMATCH (device ${st.crc})`);
   const l = s.link;
