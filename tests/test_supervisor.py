@@ -10,6 +10,7 @@ import pytest
 from conftest import EXAMPLES, need_tool
 from emulator_proc import Emulator
 
+import rung
 from rung.errors import CommandError
 from rung.supervisor.link import Link, chunks
 from rung.supervisor.program import load_program, parse_value
@@ -205,3 +206,32 @@ def test_rtu_over_a_socat_pair(tmp_path):
             emu.stop()
         pair.terminate()
         pair.wait(5)
+
+
+def test_fault_shown_and_reset():
+    # a fault can only be raised by the host, so the emulator board runs in this process
+    from rung.emulator.board import EmulatorBoard
+    from rung.emulator.modbus_server import TcpServer
+    from rung.supervisor.monitor_app import status_line
+
+    async def main():
+        board = EmulatorBoard(rung.compile_file(TANK).to_bytes())
+        server = TcpServer(board.pdu, board.stats)
+        _host, port = await server.start("127.0.0.1", 0)
+        scanner = asyncio.create_task(board.run())
+        s = tcp_session(port)
+        try:
+            await until(s, lambda x: x.status.get("state") == 1)
+            board.runtime.fault(3)
+            snap = await until(s, lambda x: x.status["state"] == 2)
+            assert snap.state == "FAULT" and snap.status["fault"] == 3
+            assert "fault 3 raised by the host" in status_line(s, snap)
+            await s.command("reset")
+            await until(s, lambda x: x.status["state"] == 1)
+        finally:
+            s.link.close()
+            board.stop()
+            await scanner
+            await server.close()
+
+    asyncio.run(main())
