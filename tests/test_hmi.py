@@ -243,6 +243,9 @@ def test_browser_toggles_an_input_and_sees_outside_writes(emulator, tmp_path):
                 written = time.monotonic()
                 expect(low).to_have_text("4321", timeout=1000)
                 assert time.monotonic() - written < 1.0
+                # a trend of a numeric tag, seeded from the server's history
+                page.locator('tr[data-name="no_rise.ET"] input[type="checkbox"]').check()
+                expect(page.locator("#legend")).to_contain_text("no_rise.ET")
                 page.locator('tr[data-name="auto"] button[data-op="unforce"]').click()
                 expect(pump).to_contain_text("FALSE")
                 assert errors == []
