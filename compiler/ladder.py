@@ -1,7 +1,11 @@
 """Ladder structure rebuilt from bytecode: contacts in series and parallel, and actions.
 
 Built from the bytecode (not the source) so any tool holding only a .rbc file, such as the
-supervisor's live view, draws the same ladder the board runs."""
+supervisor's live view, draws the same ladder the board runs. Each node also carries `ref`,
+what it reads or writes as a small tuple tree, so a live view can evaluate it from values
+read off the device: ("var", i), ("member", b, m), ("sys", s), ("lit", value, type),
+("op", NAME, type, args), ("conv", type, arg), ("cmp", NAME, a, b), ("block", b),
+("assign", target, value)."""
 
 from rung.runtime import opcodes as O
 
@@ -11,9 +15,10 @@ from .disassemble import Names, rung_instructions
 class Contact:
     """A leaf: kind 'NO', 'NC', 'P' (rising), 'N' (falling), 'CMP' (comparison), 'BOX'."""
 
-    def __init__(self, kind, label):
+    def __init__(self, kind, label, ref=None):
         self.kind = kind
         self.label = label
+        self.ref = ref
 
 
 class Series:
@@ -29,9 +34,10 @@ class Parallel:
 class Action:
     """kind: coil, coil_not, set, reset, timer, reset_block, count, count_down, load, assign."""
 
-    def __init__(self, kind, label):
+    def __init__(self, kind, label, ref=None):
         self.kind = kind
         self.label = label
+        self.ref = ref
 
 
 class Rung:
@@ -71,11 +77,19 @@ def _literal(name, x):
     return str(x)
 
 
+_LIT_TYPES = {
+    "PUSH_INT": O.T_INT,
+    "PUSH_DINT": O.T_DINT,
+    "PUSH_REAL": O.T_REAL,
+    "PUSH_TIME": O.T_TIME,
+}
+
+
 def rung_model(img, r, names=None):
     """The ladder Rung for rung r of a decoded image."""
     names = names or Names(img)
     blocks = img.blocks
-    stack = []  # bool entries are nodes; numeric entries are (text, precedence)
+    stack = []  # bool entries are nodes; numeric entries are (text, precedence, ref, type)
     actions = []
     for _off, entry, ops in rung_instructions(img, r):
         n = entry[0]
@@ -83,17 +97,21 @@ def rung_model(img, r, names=None):
             stack.append(_load(img, names, ops[0]))
         elif n == "LOAD_MEMBER":
             text = names.block(ops[0]) + "." + O.MEMBER_NAMES[ops[1]]
-            stack.append(Contact("NO", text) if O.MEMBER_TYPES[ops[1]] == O.T_BOOL else (text, 9))
+            ref = ("member", ops[0], ops[1])
+            mtype = O.MEMBER_TYPES[ops[1]]
+            stack.append(Contact("NO", text, ref) if mtype == O.T_BOOL else (text, 9, ref, mtype))
         elif n in ("PUSH_TRUE", "PUSH_FALSE"):
-            stack.append(Contact("BOX", "true" if n == "PUSH_TRUE" else "false"))
+            value = n == "PUSH_TRUE"
+            stack.append(Contact("BOX", "true" if value else "false", ("lit", value, O.T_BOOL)))
         elif n.startswith("PUSH_"):
-            stack.append((_literal(n, ops[0]), 9))
+            vtype = _LIT_TYPES[n]
+            stack.append((_literal(n, ops[0]), 9, ("lit", ops[0], vtype), vtype))
         elif n == "SYS":
-            stack.append(Contact("NO", O.SYS_NAMES[ops[0]]))
+            stack.append(Contact("NO", O.SYS_NAMES[ops[0]], ("sys", ops[0])))
         elif n == "NOT":
             x = stack.pop()
             if isinstance(x, Contact) and x.kind == "NO":
-                stack.append(Contact("NC", x.label))
+                stack.append(Contact("NC", x.label, x.ref))
             else:
                 stack.append(Series([x, Contact("BOX", "NOT")]))
         elif n in ("AND", "OR"):
@@ -103,24 +121,31 @@ def rung_model(img, r, names=None):
             x = stack.pop()
             kind = "P" if n == "RISING" else "N"
             if isinstance(x, Contact) and x.kind == "NO":
-                stack.append(Contact(kind, x.label))
+                stack.append(Contact(kind, x.label, x.ref))
             else:
                 stack.append(Series([x, Contact("BOX", kind)]))
         elif n in _CMP:
             b, a = stack.pop(), stack.pop()
-            stack.append(Contact("CMP", _operand(a) + " " + _CMP[n] + " " + _operand(b)))
+            label = _operand(a) + " " + _CMP[n] + " " + _operand(b)
+            stack.append(Contact("CMP", label, ("cmp", n, _ref(a), _ref(b))))
         elif n in _ARITH:
             b, a = stack.pop(), stack.pop()
             sym, prec = _ARITH[n]
-            stack.append((_paren(a, prec) + " " + sym + " " + _paren(b, prec + 1), prec))
+            text = _paren(a, prec) + " " + sym + " " + _paren(b, prec + 1)
+            stack.append((text, prec, ("op", n, a[3], [a[2], b[2]]), a[3]))
         elif n == "NEG":
-            stack.append(("-" + _paren(stack.pop(), 7), 7))
+            a = stack.pop()
+            stack.append(("-" + _paren(a, 7), 7, ("op", n, a[3], [a[2]]), a[3]))
         elif n in ("ABS", "MIN", "MAX", "LIMIT"):
             argc = {"ABS": 1, "MIN": 2, "MAX": 2, "LIMIT": 3}[n]
-            args = [_text(stack.pop()) for _ in range(argc)][::-1]
-            stack.append((n.lower() + "(" + ", ".join(args) + ")", 9))
+            args = [stack.pop() for _ in range(argc)][::-1]
+            text = n.lower() + "(" + ", ".join(_text(a) for a in args) + ")"
+            vtype = args[-1][3] if n != "LIMIT" else args[1][3]
+            stack.append((text, 9, ("op", n, vtype, [a[2] for a in args]), vtype))
         elif n == "CONV":
-            stack.append((O.TYPE_NAMES[ops[0]] + "(" + _text(stack.pop()) + ")", 9))
+            a = stack.pop()
+            text = O.TYPE_NAMES[ops[0]] + "(" + _text(a) + ")"
+            stack.append((text, 9, ("conv", ops[0], a[2], a[3]), ops[0]))
         elif n == "POWER":
             condition = stack.pop()
         else:
@@ -142,38 +167,46 @@ def _operand(e):
     return e.label
 
 
+def _ref(e):
+    """What a stack entry reads: a numeric entry's ref, or the bool node itself."""
+    return e[2] if isinstance(e, tuple) else ("node", e)
+
+
 def _load(img, names, i):
     vtype = img.vars[i][0]
     text = names.var(i)
-    return Contact("NO", text) if vtype == O.T_BOOL else (text, 9)
+    ref = ("var", i)
+    return Contact("NO", text, ref) if vtype == O.T_BOOL else (text, 9, ref, vtype)
 
 
 def _action(n, ops, stack, names, blocks, actions):
     if n == "CTR_UPDATE":
         return  # the counter's evaluation point, not drawn
     if n in ("STORE", "STORE_MEMBER"):
-        target = (
-            names.var(ops[0])
-            if n == "STORE"
-            else (names.block(ops[0]) + "." + O.MEMBER_NAMES[ops[1]])
-        )
+        if n == "STORE":
+            target, tref = names.var(ops[0]), ("var", ops[0])
+        else:
+            target = names.block(ops[0]) + "." + O.MEMBER_NAMES[ops[1]]
+            tref = ("member", ops[0], ops[1])
         value = stack.pop()
+        ref = ("assign", tref, _ref(value))
         value = value.label if isinstance(value, Contact) else _text(value)
-        actions.append(Action("assign", target + " := " + value))
+        actions.append(Action("assign", target + " := " + value, ref))
         return
     if n in ("COIL", "COIL_NOT", "SET", "RESET"):
-        actions.append(Action(n.lower(), names.var(ops[0])))
+        actions.append(Action(n.lower(), names.var(ops[0]), ("var", ops[0])))
         return
     b = ops[0]
     kind, _flags, preset = blocks[b]
     kname = O.KIND_NAMES[kind]
     if n == "TIMER":
-        actions.append(Action("timer", f"{kname} {names.block(b)} {_duration(preset)}"))
+        label = f"{kname} {names.block(b)} {_duration(preset)}"
+        actions.append(Action("timer", label, ("block", b)))
     elif n == "RESET_BLOCK":
-        actions.append(Action("reset_block", names.block(b)))
+        actions.append(Action("reset_block", names.block(b), ("block", b)))
     else:
         word = {"COUNT_UP": "count", "COUNT_DOWN": "count_down", "LOAD_PRESET": "load"}[n]
-        actions.append(Action(word, f"{kname} {names.block(b)}: {word}"))
+        actions.append(Action(word, f"{kname} {names.block(b)}: {word}", ("block", b)))
 
 
 def _duration(ms):

@@ -20,6 +20,8 @@ COMMANDS = {
     "sim": ("rung.emulator.commands.sim", "run a program in real time behind Modbus"),
     "test": ("rung.emulator.commands.test", "run scenario files against programs"),
     "demo": ("rung.demo", "run the demo (used by `make demo`)"),
+    "monitor": ("rung.supervisor.commands.monitor", "live terminal monitor of a device"),
+    "hmi": ("rung.supervisor.commands.hmi", "web HMI with a live ladder of a device"),
 }
 
 

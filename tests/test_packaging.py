@@ -21,6 +21,8 @@ def test_wheel_holds_only_the_rung_package(tmp_path):
     for sub in ("compiler", "runtime", "emulator"):
         assert f"rung/{sub}/__init__.py" in names
     assert "rung/runtime/opcodes.py" in names
+    for asset in ("index.html", "hmi.js", "hmi.css"):  # the HMI serves its own assets
+        assert f"rung/supervisor/hmi_static/{asset}" in names
     assert any(n.startswith("rung/compiler/") and n.endswith(".lark") for n in names) or not any(
         f.endswith(".lark") for f in os.listdir(os.path.join(ROOT, "compiler"))
     )

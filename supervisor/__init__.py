@@ -1,0 +1,1 @@
+"""rung.supervisor: the desktop Modbus master (terminal monitor and web HMI)."""
