@@ -5,7 +5,9 @@ followed by `board.yield_to_scan()`), nothing blocks the event loop, every queue
 bounded, and a client can take neither all the connections nor the loop."""
 
 import asyncio
+import errno
 import os
+import socket
 
 from rung.runtime.modbus_rtu import RtuFramer, RtuServer
 from rung.runtime.modbus_tcp import MbapConnection
@@ -13,6 +15,7 @@ from rung.runtime.modbus_tcp import MbapConnection
 MAX_CLIENTS = 16
 IDLE_TIMEOUT = 60.0  # seconds without a complete request before a TCP client is dropped
 EVICT_SILENT = 1.0  # over the limit, a client silent this long gives way to a newcomer
+LISTEN_BACKLOG = 128  # connections the kernel holds until the server accepts them
 TCP_WRITE_HIGH = 16384  # bytes of answers buffered per client before it must read them
 RTU_QUEUE = 1024  # bytes of answers waiting for the serial line (four longest frames)
 RTU_READ = 64  # bytes read from the serial line per turn of the event loop
@@ -49,6 +52,7 @@ class TcpServer:
         max_clients=MAX_CLIENTS,
         idle_timeout=IDLE_TIMEOUT,
         log=None,
+        evict_after=EVICT_SILENT,
     ):
         if max_clients < 1:
             raise ValueError("max_clients must be at least 1")
@@ -58,11 +62,13 @@ class TcpServer:
         self.max_clients = max_clients
         self.idle_timeout = idle_timeout or None
         self.log = log
+        self.evict_after = evict_after
         self.conns = []
         self.refused = 0  # connections closed at once: every slot taken by an active client
         self.evicted = 0  # silent clients closed to make room for a newcomer
         self.idle_closed = 0  # clients closed by the idle timeout
-        self.server = None
+        self._sock = None
+        self._acceptor = None
         self._sweeper = None
         self._said_full = None
 
@@ -73,26 +79,56 @@ class TcpServer:
 
     async def start(self, host="127.0.0.1", port=5020):
         """Listen; returns the (host, port) actually bound (port 0 lets the OS choose)."""
-        # a small backlog bounds how many sockets one accept burst opens before the
-        # client limit closes them
-        self.server = await asyncio.start_server(
-            self._client, host, port, backlog=min(self.max_clients, 128)
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
+        family, _type, _proto, _name, address = infos[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            # waiting connections cost no file descriptor: only accepted ones do
+            sock.listen(LISTEN_BACKLOG)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self._acceptor = asyncio.create_task(self._accept(loop, sock))
         if self.idle_timeout:
             self._sweeper = asyncio.create_task(self._sweep())
-        return self.server.sockets[0].getsockname()[:2]
+        return sock.getsockname()[:2]
 
-    async def _client(self, reader, writer):
+    async def _accept(self, loop, sock):
+        # one connection at a time, so that the client limit (not the accept loop) decides
+        # how many file descriptors the clients hold
+        while True:
+            try:
+                conn, _peer = await loop.sock_accept(sock)
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    self._say(f"Modbus TCP: cannot accept a connection: {exc.strerror}")
+                    await asyncio.sleep(0.1)
+                continue  # ECONNABORTED and the like: that client is gone already
+            now = loop.time()
+            if len(self.conns) >= self.max_clients and not self._evict(now):
+                self.refused += 1
+                self._say_full(now)
+                conn.close()
+                continue
+            try:
+                reader, writer = await asyncio.open_connection(sock=conn)
+            except OSError:
+                conn.close()
+                continue
+            client = _Client(writer, None, now)
+            self.conns.append(client)
+            self._count()
+            client.task = asyncio.create_task(self._serve(client, reader, writer))
+
+    async def _serve(self, client, reader, writer):
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        if len(self.conns) >= self.max_clients and not self._evict(now):
-            self.refused += 1
-            self._say_full(now)
-            writer.close()
-            return
-        client = _Client(writer, asyncio.current_task(), now)
-        self.conns.append(client)
-        self._count()
         writer.transport.set_write_buffer_limits(high=TCP_WRITE_HIGH)
         conn = MbapConnection(self.pdu)
         try:
@@ -121,9 +157,9 @@ class TcpServer:
             writer.transport.abort()
 
     def _evict(self, now):
-        """Close the client silent longest if it has been silent EVICT_SILENT seconds."""
+        """Close the client silent longest if it has been silent `evict_after` seconds."""
         oldest = min(self.conns, key=lambda c: c.last)
-        if now - oldest.last < EVICT_SILENT:
+        if now - oldest.last < self.evict_after:
             return False
         self.conns.remove(oldest)
         self.evicted += 1
@@ -131,14 +167,16 @@ class TcpServer:
         return True
 
     def _say_full(self, now):
-        if self.log is None:
-            return
         if self._said_full is None or now - self._said_full >= LOG_AGAIN:
             self._said_full = now
-            self.log(
+            self._say(
                 f"Modbus TCP: {self.max_clients} clients connected (the limit): refusing "
                 f"new connections ({self.refused} so far)"
             )
+
+    def _say(self, text):
+        if self.log is not None:
+            self.log(text)
 
     async def _sweep(self):
         loop = asyncio.get_running_loop()
@@ -159,17 +197,19 @@ class TcpServer:
 
     async def close(self):
         """Stop listening and end every connection (quietly, within a second)."""
-        if self.server is not None:
-            self.server.close()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        own = [t for t in (self._acceptor, self._sweeper) if t is not None]
+        for task in own:
+            task.cancel()
+        await asyncio.gather(*own, return_exceptions=True)
+        self._acceptor = self._sweeper = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
         tasks = [c.task for c in self.conns]
         for client in list(self.conns):
             client.writer.transport.abort()
         if tasks:
             await asyncio.wait(tasks, timeout=1.0)
-        if self.server is not None:
-            await self.server.wait_closed()
 
 
 def char_time(baud, parity):
@@ -205,6 +245,8 @@ class RtuSerialServer:
         self._retry = None
         self._loop = None
         self._said_dropped = None
+        self._said_gone = None  # when the port going away was last said
+        self._announced = False  # whether that loss was said (then its return is said too)
         self._closed = False
 
     def _open(self):
@@ -290,7 +332,11 @@ class RtuSerialServer:
     def _gone(self, why):
         self.lost += 1
         self._release()
-        if self.log is not None:
+        now = self._loop.time()
+        # a port that comes and goes is said once a minute, not at every loss
+        self._announced = self._said_gone is None or now - self._said_gone >= LOG_AGAIN
+        if self.log is not None and self._announced:
+            self._said_gone = now
             self.log(
                 f"Modbus RTU: {self.device} went away ({why}); trying to reopen it every "
                 f"{RTU_RETRY:g} s"
@@ -306,7 +352,7 @@ class RtuSerialServer:
         except Exception:  # pyserial raises SerialException, OSError, ValueError
             self._retry = self._loop.call_later(RTU_RETRY, self._reopen)
             return
-        if self.log is not None:
+        if self.log is not None and self._announced:
             self.log(f"Modbus RTU: {self.device} is back, serving again")
         self.start()
 
