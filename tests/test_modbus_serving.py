@@ -4,13 +4,16 @@ nor the loop, a serial port that goes away is said once and retried. Timing is m
 against the emulator's own clock (the ET of an always-running RTO) and counters."""
 
 import asyncio
+import os
+import select
+import signal
 import socket
 import struct
 import threading
 import time
 
-from modbus_helpers import make_server, mbap
-from sim_helpers import Sim, clock_program
+from modbus_helpers import make_server, mbap, rtu
+from sim_helpers import PtyPair, Sim, clock_program
 
 import rung
 from rung.emulator.board import EmulatorBoard
@@ -269,3 +272,88 @@ def test_idle_sockets_exhaust_neither_descriptors_nor_clients(tmp_path):
         assert sim.stop() < 1.0
     err = sim.stderr()
     assert "Traceback" not in err and sim.count("err", "refusing new connections") == 1, err
+
+
+def open_raw(path):
+    """The master's end of a pty, raw and non-blocking."""
+    import tty
+
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    tty.setraw(fd)
+    return fd
+
+
+def test_rtu_master_that_never_reads_cannot_freeze_the_emulator(tmp_path):
+    """Answers the master does not read are dropped and counted; scans, TCP and SIGTERM
+    keep working."""
+    from pymodbus.client import ModbusTcpClient
+
+    pty = PtyPair(str(tmp_path))
+    sim = Sim(clock_program(tmp_path / "c.rung", n_ints=0), "--rtu", pty.a, "--tcp", "127.0.0.1:0")
+    fd = open_raw(pty.b)
+    try:
+        request = rtu(1, struct.pack(">BHH", 4, M.IR_STATUS, 22))  # a 49-byte answer
+        deadline = time.monotonic() + 20
+        while not sim.count("err", "does not read its answers"):
+            assert time.monotonic() < deadline, "the emulator never dropped an answer"
+            try:
+                os.write(fd, request * 16)
+            except BlockingIOError:
+                select.select([], [fd], [], 0.1)  # until the pty takes bytes again
+        client = ModbusTcpClient("127.0.0.1", port=sim.port, timeout=2, retries=0)
+        assert client.connect()
+        ms0, scans0 = emulator_clock(client)
+        while emulator_clock(client)[1] < scans0 + 5:  # the scans go on
+            assert time.monotonic() < deadline
+        client.close()
+        assert sim.stop(signal.SIGTERM) < 1.0
+    finally:
+        os.close(fd)
+        sim.close()
+        pty.stop()
+    assert sim.proc.returncode == 0 and "Traceback" not in sim.stderr()
+    assert sim.count("out", r"\d+ RTU answers dropped") == 1
+    assert sim.count("err", "does not read its answers") == 1  # said once
+
+
+def rtu_status(path):
+    """The state register read over RTU with pymodbus, or None without an answer."""
+    from pymodbus.client import ModbusSerialClient
+
+    client = ModbusSerialClient(path, baudrate=19200, parity="N", timeout=1, retries=0)
+    try:
+        if not client.connect():
+            return None
+        rr = client.read_input_registers(M.IR_STATUS, count=1, device_id=1)
+        return None if rr.isError() else rr.registers[0]
+    except Exception:  # pymodbus raises its own exceptions and OSError on a lost port
+        return None
+    finally:
+        client.close()
+
+
+def test_serial_port_gone_is_said_once_and_retried(tmp_path):
+    """The pty's peer (socat) goes away: the emulator says so once, does not spin, and
+    serves again once the port is back."""
+    pty = PtyPair(str(tmp_path))
+    sim = Sim(clock_program(tmp_path / "c.rung", n_ints=0), "--rtu", pty.a)
+    try:
+        assert rtu_status(pty.b) == 1
+        pty.stop()
+        sim.wait_line("err", "went away")
+        cpu0, t0 = sim.cpu_seconds(), time.monotonic()
+        pty.start()
+        sim.wait_line("err", "is back")
+        cpu1, t1 = sim.cpu_seconds(), time.monotonic()
+        assert 1.0 <= t1 - t0 <= 10  # retried every few seconds
+        assert (cpu1 - cpu0) / (t1 - t0) < 0.25, "the emulator spins without its port"
+        deadline = time.monotonic() + 20
+        while rtu_status(pty.b) != 1:
+            assert time.monotonic() < deadline, "no RTU answer after the port came back"
+        pty.stop()  # lost again soon after: not said again; and Ctrl-C still works
+        assert sim.stop(signal.SIGINT) < 1.0
+    finally:
+        sim.close()
+        pty.stop()
+    assert sim.proc.returncode == 0 and "Traceback" not in sim.stderr()
+    assert sim.count("err", "went away") == 1
