@@ -71,6 +71,7 @@ class TcpServer:
         self._acceptor = None
         self._sweeper = None
         self._said_full = None
+        self._said_accept = None
 
     @property
     def clients(self):
@@ -108,8 +109,11 @@ class TcpServer:
                 conn, _peer = await loop.sock_accept(sock)
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    self._say(f"Modbus TCP: cannot accept a connection: {exc.strerror}")
-                    await asyncio.sleep(0.1)
+                    now = loop.time()
+                    if self._said_accept is None or now - self._said_accept >= LOG_AGAIN:
+                        self._said_accept = now
+                        self._say(f"Modbus TCP: cannot accept a connection: {exc.strerror}")
+                    await asyncio.sleep(0.1)  # out of files: try again when some are freed
                 continue  # ECONNABORTED and the like: that client is gone already
             now = loop.time()
             if len(self.conns) >= self.max_clients and not self._evict(now):

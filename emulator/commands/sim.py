@@ -13,7 +13,8 @@ from rung.runtime.modbus_map import HR_FORCE, IR_STATUS
 from ..board import EmulatorBoard
 from ..modbus_server import IDLE_TIMEOUT, MAX_CLIENTS, RtuSerialServer, TcpServer
 
-FD_RESERVE = 24  # file descriptors the emulator needs besides its TCP clients
+FD_RESERVE = 24  # open files besides the TCP clients: stdio, event loop, listening socket,
+# serial port (pyserial adds four pipes), a connection being refused, and room to spare
 
 
 def add_arguments(parser):
@@ -111,7 +112,7 @@ def _check_fd_limit(max_clients):
     except ImportError:
         return
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = 2 * max_clients + FD_RESERVE  # the clients and one accept burst
+    need = max_clients + FD_RESERVE
     if soft != resource.RLIM_INFINITY and soft < need:
         raise CommandError(
             f"--max-clients {max_clients} needs about {need} open files but this process "
