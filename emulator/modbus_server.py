@@ -84,6 +84,8 @@ class TcpServer:
         infos = await loop.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
+        # one socket: IPv4 first when a name has both (localhost); '::' takes IPv4 too
+        infos.sort(key=lambda info: info[0] != socket.AF_INET)
         family, _type, _proto, _name, address = infos[0]
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:

@@ -4,6 +4,7 @@ nor the loop, a serial port that goes away is said once and retried. Timing is m
 against the emulator's own clock (the ET of an always-running RTO) and counters."""
 
 import asyncio
+import gc
 import os
 import select
 import signal
@@ -62,21 +63,22 @@ def test_pipelining_client_does_not_stall_scans_or_other_clients(tmp_path):
                     break
                 received[0] += len(data)
 
+        requests = b"".join(mbap(i & 0xFFFF, 1, request) for i in range(n))
         reader = threading.Thread(target=drain, daemon=True)
         reader.start()
-        ms0, scans0 = emulator_clock(client)
-        threading.Thread(
-            target=flood.sendall,
-            args=(b"".join(mbap(i & 0xFFFF, 1, request) for i in range(n)),),
-            daemon=True,
-        ).start()
-        latencies = []
-        while reader.is_alive():
-            t0 = time.monotonic()
-            rr = client.read_input_registers(M.IR_STATUS, count=4, device_id=1)
-            latencies.append(time.monotonic() - t0)
-            assert not rr.isError() and rr.registers[0] == 1
-        ms1, scans1 = emulator_clock(client)
+        gc.disable()  # what is timed is the emulator, not this process's garbage collector
+        try:
+            ms0, scans0 = emulator_clock(client)
+            threading.Thread(target=flood.sendall, args=(requests,), daemon=True).start()
+            latencies = []
+            while reader.is_alive():
+                t0 = time.monotonic()
+                rr = client.read_input_registers(M.IR_STATUS, count=4, device_id=1)
+                latencies.append(time.monotonic() - t0)
+                assert not rr.isError() and rr.registers[0] == 1
+            ms1, scans1 = emulator_clock(client)
+        finally:
+            gc.enable()
         client.close()
         assert received[0] == n * 257  # every request answered
         assert len(latencies) >= 5, "the flood was too short to measure anything"

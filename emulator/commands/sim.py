@@ -235,7 +235,7 @@ async def _serve(args, code, hostport):
 def _tcp_help(board, host, port, args):
     rt = board.runtime
     lines = [
-        f"Modbus TCP listening on {host}:{port}",
+        f"Modbus TCP listening on {f'[{host}]' if ':' in host else host}:{port}",
         f"  up to {args.max_clients} clients at once, {_idle_text(args.idle_s)}",
     ]
     n_coils = 0
