@@ -110,13 +110,14 @@ class TcpServer:
             try:
                 conn, _peer = await loop.sock_accept(sock)
             except OSError as exc:
-                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    now = loop.time()
-                    if self._said_accept is None or now - self._said_accept >= LOG_AGAIN:
-                        self._said_accept = now
-                        self._say(f"Modbus TCP: cannot accept a connection: {exc.strerror}")
-                    await asyncio.sleep(0.1)  # out of files: try again when some are freed
-                continue  # ECONNABORTED and the like: that client is gone already
+                if exc.errno in (errno.ECONNABORTED, errno.EPROTO, errno.EPERM):
+                    continue  # that client is gone already
+                now = loop.time()  # out of files or memory: say so, try again soon
+                if self._said_accept is None or now - self._said_accept >= LOG_AGAIN:
+                    self._said_accept = now
+                    self._say(f"Modbus TCP: cannot accept a connection: {exc.strerror or exc}")
+                await asyncio.sleep(0.1)
+                continue
             now = loop.time()
             if len(self.conns) >= self.max_clients and not self._evict(now):
                 self.refused += 1
