@@ -121,6 +121,65 @@ class Sim:
             t.join(10)
 
 
+def runqueue_wait(pid=None, tid=None):
+    """Seconds a thread has spent ready to run but waiting for a CPU (Linux schedstat):
+    delay that other processes on the machine cause, not the thread itself. 0.0 where the
+    kernel does not say. Default: the calling thread."""
+    if pid is None:
+        pid, tid = os.getpid(), threading.get_native_id()
+    try:
+        with open(f"/proc/{pid}/task/{tid or pid}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+_FLOOD = r"""
+import socket, struct, sys, threading
+port, n, fc, address, count, reply = map(int, sys.argv[1:])
+s = socket.create_connection(("127.0.0.1", port))
+data = b"".join(
+    struct.pack(">HHHBBHH", i & 0xFFFF, 0, 6, 1, fc, address, count) for i in range(n)
+)
+print("sending", flush=True)
+threading.Thread(target=s.sendall, args=(data,), daemon=True).start()
+got = 0
+while got < n * reply:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    got += len(chunk)
+print(got, flush=True)
+"""
+
+
+class Flood:
+    """A child process that sends n requests (FC fc, address, count) in one sendall on one
+    connection and reads the answers; `received()` is the bytes of answers it got."""
+
+    def __init__(self, port, n, fc, address, count):
+        reply = 9 + 2 * count if fc in (3, 4) else 12
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _FLOOD, *map(str, (port, n, fc, address, count, reply))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout.readline().strip() == "sending"
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def received(self):
+        out, _ = self.proc.communicate(timeout=60)
+        return int(out.strip() or 0)
+
+    def close(self):
+        """Kill the child if it still runs (only this PID)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
 class PtyPair:
     """socat linking two ptys at paths a and b; stop() and start() it again at will."""
 

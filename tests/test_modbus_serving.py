@@ -10,11 +10,10 @@ import select
 import signal
 import socket
 import struct
-import threading
 import time
 
 from modbus_helpers import make_server, mbap, rtu
-from sim_helpers import PtyPair, Sim, clock_program
+from sim_helpers import Flood, PtyPair, Sim, clock_program, runqueue_wait
 
 import rung
 from rung.emulator.board import EmulatorBoard
@@ -40,7 +39,9 @@ def emulator_clock(client):
 
 def test_pipelining_client_does_not_stall_scans_or_other_clients(tmp_path):
     """20,000 FC4 requests in one sendall: scans keep 90 % of their rate, and another
-    client's status reads are answered within 100 ms all along."""
+    client's status reads are answered within 100 ms all along. Time this machine's other
+    processes keep the emulator or this test off the CPU is not the emulator's doing: it
+    is measured (runqueue_wait) and left out of the latency."""
     from pymodbus.client import ModbusTcpClient
 
     sim = Sim(clock_program(tmp_path / "clock.rung"), "--tcp", "127.0.0.1:0")
@@ -52,39 +53,38 @@ def test_pipelining_client_does_not_stall_scans_or_other_clients(tmp_path):
         while emulator_clock(client)[1] < 2:  # the clock runs from the first scan
             assert time.monotonic() < deadline
         n = 20000
-        request = struct.pack(">BHH", 4, M.IR_VARS, 124)  # the 62 variables: 257-byte reply
-        flood = socket.create_connection(("127.0.0.1", sim.port))
-        received = [0]
-
-        def drain():
-            while received[0] < n * 257:
-                data = flood.recv(65536)
-                if not data:
-                    break
-                received[0] += len(data)
-
-        requests = b"".join(mbap(i & 0xFFFF, 1, request) for i in range(n))
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
         gc.disable()  # what is timed is the emulator, not this process's garbage collector
         try:
             ms0, scans0 = emulator_clock(client)
-            threading.Thread(target=flood.sendall, args=(requests,), daemon=True).start()
+            # the 62 variables (124 registers) in each request: a 257-byte answer
+            flood = Flood(sim.port, n, 4, M.IR_VARS, 124)
             latencies = []
-            while reader.is_alive():
+            while flood.running():
+                waited = runqueue_wait() + runqueue_wait(sim.proc.pid)
                 t0 = time.monotonic()
                 rr = client.read_input_registers(M.IR_STATUS, count=4, device_id=1)
-                latencies.append(time.monotonic() - t0)
+                t1 = time.monotonic()
+                waited = runqueue_wait() + runqueue_wait(sim.proc.pid) - waited
+                latencies.append((t1 - t0, waited))
                 assert not rr.isError() and rr.registers[0] == 1
             ms1, scans1 = emulator_clock(client)
         finally:
             gc.enable()
         client.close()
-        assert received[0] == n * 257  # every request answered
+        assert flood.received() == n * 257  # every request answered
         assert len(latencies) >= 5, "the flood was too short to measure anything"
         rate = (scans1 - scans0) * 20 / (ms1 - ms0)
         assert rate >= 0.9, f"{scans1 - scans0} scans in {ms1 - ms0} virtual ms"
-        assert max(latencies) < 0.1, f"status read took {max(latencies) * 1000:.0f} ms"
+        took, waited = max(latencies, key=lambda lw: lw[0] - lw[1])
+        print(  # shown with pytest -s: the figures behind the verdict
+            f"flood: {scans1 - scans0} scans in {ms1 - ms0} virtual ms (rate {rate:.3f}); "
+            f"{len(latencies)} status reads, slowest {max(t for t, _ in latencies) * 1000:.1f}"
+            f" ms, slowest less CPU wait {(took - waited) * 1000:.1f} ms"
+        )
+        assert took - waited < 0.1, (
+            f"a status read took {took * 1000:.0f} ms ({waited * 1000:.0f} ms of it waiting "
+            "for a CPU)"
+        )
     finally:
         if flood is not None:
             flood.close()
