@@ -17,7 +17,7 @@ from sim_helpers import Flood, PtyPair, Sim, clock_program, runqueue_wait
 
 import rung
 from rung.emulator.board import EmulatorBoard
-from rung.emulator.modbus_server import TcpServer
+from rung.emulator.modbus_server import RtuSerialServer, TcpServer
 from rung.runtime import modbus_map as M
 
 
@@ -218,8 +218,9 @@ def low_fd_limit():
 
 
 def test_idle_sockets_exhaust_neither_descriptors_nor_clients(tmp_path):
-    """100 idle sockets against an emulator that may open 64 files: no traceback, a real
-    client gets in, and the idle timeout frees the slots the idle sockets took."""
+    """100 idle sockets against an emulator that may open 64 files: no traceback, 16 are
+    served (the default limit), a real client gets in, and the idle timeout frees the slots
+    the idle sockets took."""
     from pymodbus.client import ModbusTcpClient
     from pymodbus.exceptions import ModbusException
 
@@ -228,7 +229,7 @@ def test_idle_sockets_exhaust_neither_descriptors_nor_clients(tmp_path):
         "--tcp",
         "127.0.0.1:0",
         "--idle-timeout",
-        "3s",
+        "5s",
         preexec_fn=low_fd_limit,
     )
     idle = []
@@ -251,8 +252,9 @@ def test_idle_sockets_exhaust_neither_descriptors_nor_clients(tmp_path):
                 pass  # refused: the server closed the connection
             if status is None:
                 client.close()
-        assert status[M.ST_STATE] == 1 and status[M.ST_CLIENTS] <= 16
-        # the emulator closes every idle socket: 84 refused at once, the rest after 3 s
+        # the default limit: 15 idle sockets and this client (which took the place of one)
+        assert status[M.ST_STATE] == 1 and status[M.ST_CLIENTS] == 16
+        # the emulator closes every idle socket: 84 refused at once, the rest after 5 s
         pending = list(idle)
         while pending:
             assert time.monotonic() < deadline, f"{len(pending)} idle sockets still open"
@@ -275,6 +277,8 @@ def test_idle_sockets_exhaust_neither_descriptors_nor_clients(tmp_path):
         assert sim.stop() < 1.0
     err = sim.stderr()
     assert "Traceback" not in err and sim.count("err", "refusing new connections") == 1, err
+    refused = int(sim.wait_line("out", r"(\d+) TCP connections refused").group(1))
+    assert refused >= 84
 
 
 def open_raw(path):
@@ -360,3 +364,38 @@ def test_serial_port_gone_is_said_once_and_retried(tmp_path):
         pty.stop()
     assert sim.proc.returncode == 0 and "Traceback" not in sim.stderr()
     assert sim.count("err", "went away") == 1
+
+
+def test_rtu_answers_queue_is_bounded():
+    """In-process, on a bare pty whose master never reads: the queue never holds more than
+    RTU_QUEUE bytes, the rest is dropped and counted, and the event loop stays free."""
+    from rung.emulator import modbus_server
+
+    master, slave = os.openpty()
+
+    async def body():
+        rt, pdu = make_server()
+        rt.scan(0)
+        server = RtuSerialServer(pdu, os.ttyname(slave), unit=1)
+        server.start()
+        os.set_blocking(master, False)
+        request = rtu(1, struct.pack(">BHH", 3, 1024, 1))
+        deadline = time.monotonic() + 20
+        try:
+            while server.dropped < 10:
+                assert time.monotonic() < deadline, "nothing dropped"
+                try:
+                    os.write(master, request * 8)
+                except BlockingIOError:
+                    pass
+                await asyncio.sleep(0.001)  # the server's turn
+                assert len(server._out) <= modbus_server.RTU_QUEUE
+            assert server.rtu.frames_ok > server.dropped
+        finally:
+            server.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(body(), 30))
+    finally:
+        os.close(master)
+        os.close(slave)
