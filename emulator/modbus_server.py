@@ -251,6 +251,7 @@ class RtuSerialServer:
         self._timer = None
         self._retry = None
         self._loop = None
+        self._deferred = False
         self._said_dropped = None
         self._said_gone = None  # when the port going away was last said
         self._announced = False  # whether that loss was said (then its return is said too)
@@ -272,8 +273,12 @@ class RtuSerialServer:
         self._loop.add_reader(self.port.fileno(), self._readable)
 
     def _readable(self):
-        if self.board is not None and self.board.scan_due():
-            return  # the scan comes first; the loop calls again right after it
+        if self.board is not None and self.board.scan_due() and not self._deferred:
+            # the scan comes first: the loop calls again after it has run. Only once in a
+            # row, so that a board that is always late (too fast a --speed) still serves
+            self._deferred = True
+            return
+        self._deferred = False
         try:
             data = os.read(self.port.fileno(), RTU_READ)
         except BlockingIOError:
