@@ -187,7 +187,7 @@ class TcpServer:
 
     async def _sweep(self):
         loop = asyncio.get_running_loop()
-        interval = min(1.0, self.idle_timeout / 4)
+        interval = min(1.0, max(0.05, self.idle_timeout / 4))
         while True:
             await asyncio.sleep(interval)
             now = loop.time()

@@ -256,6 +256,7 @@ def test_sim_bad_tcp_port_and_bad_options_are_one_line_errors(capsys):
         assert "ulimit -n" in one_line_error(capsys, "--max-clients", str(soft))
     err = one_line_error(capsys, "--idle-timeout=-5s")
     assert "--idle-timeout cannot be negative" in err
+    assert "--status-interval" in one_line_error(capsys, "--status-interval=-1")
 
 
 def test_sim_duration_takes_durations_and_refuses_negatives(capsys):

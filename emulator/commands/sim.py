@@ -127,6 +127,8 @@ def run(args):
         raise CommandError("--unit must be 1..247")
     if args.max_clients < 1:
         raise CommandError("--max-clients must be at least 1")
+    if not (math.isfinite(args.status_interval) and args.status_interval >= 0):
+        raise CommandError("--status-interval must be 0 or a positive number of seconds")
     args.duration_s = None if args.duration is None else _seconds("--duration", args.duration)
     args.idle_s = _seconds("--idle-timeout", args.idle_timeout)
     tcp = args.tcp or (None if args.rtu else "127.0.0.1:5020")
