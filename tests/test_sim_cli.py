@@ -2,11 +2,15 @@
 
 import os
 import re
+import resource
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
 
+import pytest
 from conftest import EXAMPLES, ROOT, need_tool
 
 from rung.runtime import modbus_map as M
@@ -217,3 +221,94 @@ def test_sim_over_rtu_driven_from_mbpoll(tmp_path):
     finally:
         socat.terminate()
         socat.wait()
+
+
+def run_sim(*args, timeout=30):
+    return subprocess.run(
+        [sys.executable, "-m", "rung.cli", "sim", os.path.join(EXAMPLES, "tank.rung"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+
+
+def one_line_error(capsys, *args):
+    """The one line `rung sim tank.rung ARGS` prints on stderr, exit code 1 (in-process)."""
+    from rung.cli import main
+
+    code = main(["sim", os.path.join(EXAMPLES, "tank.rung"), *args])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1, err
+    return lines[0]
+
+
+def test_sim_bad_tcp_port_and_bad_options_are_one_line_errors(capsys):
+    proc = run_sim("--tcp", "127.0.0.1:99999")  # end to end: this was a traceback
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        "rung sim: --tcp port must be 0..65535, not 99999"
+    ]
+    assert "cannot listen on" in one_line_error(capsys, "--tcp", "192.0.2.1:5020")
+    assert "--max-clients" in one_line_error(capsys, "--max-clients", "0")
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY:  # more clients than this process may open files
+        assert "ulimit -n" in one_line_error(capsys, "--max-clients", str(soft))
+    err = one_line_error(capsys, "--idle-timeout=-5s")
+    assert "--idle-timeout cannot be negative" in err
+    assert "--status-interval" in one_line_error(capsys, "--status-interval=-1")
+
+
+def test_sim_duration_takes_durations_and_refuses_negatives(capsys):
+    proc = run_sim("--tcp", "127.0.0.1:0", "--duration", "300ms", "--status-interval", "0")
+    assert proc.returncode == 0, proc.stderr
+    scans = int(re.search(r"stopped after (\d+) scans", proc.stdout).group(1))
+    assert scans >= 1
+    from rung.emulator.commands.sim import _seconds
+
+    assert _seconds("--duration", "1m30s") == 90.0
+    assert _seconds("--duration", "T#500ms") == 0.5
+    assert _seconds("--duration", "2") == 2.0
+    for bad in ("--duration=-2s", "--duration=-1", "--duration=-0.5"):
+        assert "--duration cannot be negative" in one_line_error(capsys, bad)
+    assert "not a duration" in one_line_error(capsys, "--duration", "2x")
+    assert "largest to the smallest" in one_line_error(capsys, "--duration", "1s1m")
+    assert "must be a finite duration" in one_line_error(capsys, "--duration", "nan")
+
+
+@pytest.mark.parametrize(
+    "sig, state",
+    [
+        (signal.SIGINT, "client connected"),
+        (signal.SIGTERM, "client connected"),
+        (signal.SIGTERM, "client pipelining"),
+        (signal.SIGINT, "program stopped"),
+    ],
+)
+def test_sim_stops_quietly_within_a_second(sig, state):
+    """SIGTERM and Ctrl-C end `rung sim` at once, with clients connected, without a
+    CancelledError traceback."""
+    from pymodbus.client import ModbusTcpClient
+    from sim_helpers import Sim
+
+    sim = Sim(os.path.join(EXAMPLES, "tank.rung"), "--tcp", "127.0.0.1:0")
+    flood = None
+    try:
+        client = ModbusTcpClient("127.0.0.1", port=sim.port, timeout=5, retries=0)
+        assert client.connect()
+        assert not client.read_input_registers(M.IR_STATUS, count=4, device_id=1).isError()
+        if state == "program stopped":
+            assert not client.write_register(M.HR_COMMAND, M.CMD_STOP, device_id=1).isError()
+        if state == "client pipelining":
+            flood = socket.create_connection(("127.0.0.1", sim.port))
+            request = struct.pack(">HHHBBHH", 1, 0, 6, 1, 4, M.IR_STATUS, 22)
+            flood.sendall(request * 5000)
+            assert flood.recv(100)  # being answered
+        assert sim.stop(sig) < 1.0
+        client.close()
+    finally:
+        if flood is not None:
+            flood.close()
+        sim.close()
+    assert sim.proc.returncode == 0 and sim.count("out", "stopped after") == 1
+    assert "Traceback" not in sim.stderr() and "CancelledError" not in sim.stderr()
