@@ -169,7 +169,7 @@ def load(path, program_for, max_scans=MAX_SCANS):
             line = text.count("\n", 0, exc.position) + 1
         else:
             line = 0
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(file, line, f"not valid YAML: {problem}") from None
     ld = _Loader(file, max_scans=max_scans)
     if root is None:
@@ -309,7 +309,8 @@ def _duration(ld, node):
     try:
         return duration_ms(raw)
     except ValueError:
-        ld.fail(node, f"`{_short(raw)}` is not a duration (use e.g. 500ms, 2s, 1m30s, or ms)")
+        shown = _short(node.value)
+        ld.fail(node, f"`{shown}` is not a duration (use e.g. 500ms, 2s, 1m30s, or ms)")
 
 
 def _lookup(ld, node, name, names):

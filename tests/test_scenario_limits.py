@@ -64,6 +64,8 @@ def assert_error(capsys, path, line, message, *args):
         ("      - set: {motor: true, motor: false}\n", 5, "`motor` appears twice"),
         ("      - &a [*a]\n", 5, "the alias `*a` is inside the value it names"),
         ("      - scan: *nowhere\n", 5, "not valid YAML: found undefined alias"),
+        ("      - scan: 1\x07\n", 5, "not valid YAML: unacceptable character #x0007"),
+        ("      - run: 2001-01-01\n", 5, "`2001-01-01` is not a duration"),
     ],
 )
 def test_yaml_features_and_huge_numbers_are_errors_at_their_line(
