@@ -30,7 +30,7 @@ def test_wheel_holds_only_the_rung_package(tmp_path):
 
 def test_the_mit_licence_that_pyproject_names_is_there():
     with open(os.path.join(ROOT, "pyproject.toml")) as f:
-        assert 'license = { text = "MIT" }' in f.read()
+        assert '"MIT"' in f.read()
     with open(os.path.join(ROOT, "LICENSE")) as f:
         text = f.read()
     assert text.startswith("MIT License\n") and "Copyright (c) 2026 The Rung authors" in text
