@@ -13,9 +13,8 @@ $(STAMP): pyproject.toml tools/bootstrap_venv.py
 
 setup: $(STAMP)
 
-node_modules/.installed: package.json
-	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent && touch $@; \
-	else echo "npm not found: MicroPython tests will be skipped"; fi
+node_modules/.installed: package.json tools/npm_install.py
+	@$(PY) tools/npm_install.py
 
 demo: $(STAMP)
 	$(BIN)/rung demo
