@@ -129,3 +129,19 @@ def test_performance_doc_is_generated(tmp_path, monkeypatch):
     assert "`rung check examples/motor.rung` start-up: 0.300 s CPU" in text
     assert "Rung / pymodbus requests/s: FC3: 100 holding registers, 1 client(s): 1.00" in text
     assert "| timers | 500 | 2.0 | **250** |" in text
+
+
+def test_the_committed_performance_doc_covers_every_benchmark():
+    with open(os.path.join(ROOT, "docs", "performance.md"), encoding="utf-8") as f:
+        text = f.read()
+    for program in programs.PROGRAMS:
+        assert f"| {program}: " in text
+    for needle in (
+        "(unix port)",
+        "(webassembly, node)",
+        "| 50,000 |",
+        "pymodbus server",
+        "## Memory",
+        "motor.rung",
+    ):
+        assert needle in text, needle
