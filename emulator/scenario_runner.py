@@ -1,6 +1,12 @@
 """Running validated scenarios on rung.Simulator, in virtual time."""
 
+import math
+
 from rung.simulator import Simulator
+
+# Long steps run in slices of this many scans, with a call to `tick` between slices, so the
+# caller can say what is going on during a long run.
+SLICE = 10_000
 
 
 def _show(value):
@@ -14,9 +20,12 @@ def _show(value):
 
 
 def _holds(exp, actual):
-    if exp.tolerance is not None:
-        return abs(actual - exp.value) <= exp.tolerance
-    return actual == exp.value
+    value = exp.value
+    if isinstance(value, float) and math.isnan(value):
+        return isinstance(actual, float) and math.isnan(actual)  # NaN, written .nan, is NaN
+    if exp.tolerance is None or (isinstance(value, float) and math.isinf(value)):
+        return actual == value
+    return abs(actual - value) <= exp.tolerance
 
 
 class Failure:
@@ -27,8 +36,14 @@ class Failure:
         self.time_ms = time_ms
 
 
-def run_case(code, case):
-    """Run one test from power-up; returns None on success or the first Failure."""
+def _no_tick(step_index, step, time_ms):
+    pass
+
+
+def run_case(code, case, tick=_no_tick):
+    """Run one test from power-up; returns None on success or the first Failure.
+
+    tick(step_index, step, time_ms) is called every SLICE scans of a long step."""
     sim = Simulator(code)
     for i, step in enumerate(case.steps, 1):
         kind = step.kind
@@ -36,9 +51,21 @@ def run_case(code, case):
             for name, value in step.value.items():
                 sim.set(name, value)
         elif kind == "scan":
-            sim.scan(step.value)
+            left = step.value
+            while left > SLICE:
+                sim.scan(SLICE)
+                left -= SLICE
+                tick(i, step, sim.time_ms)
+            sim.scan(left)
         elif kind == "run":
-            sim.run_for(step.value)
+            # slices of whole cycles: run_for(a) then run_for(b) is run_for(a + b)
+            slice_ms = SLICE * sim.cycle_ms
+            left = step.value
+            while left > slice_ms:
+                sim.run_for(slice_ms)
+                left -= slice_ms
+                tick(i, step, sim.time_ms)
+            sim.run_for(left)
         elif kind == "restart":
             sim.restart()
         elif kind == "expect":
@@ -47,6 +74,7 @@ def run_case(code, case):
                 return Failure(i, step, bad, sim.time_ms)
         else:  # expect_within
             start = sim.time_ms
+            count = 0
             while True:
                 bad = _check(sim, step.expect)
                 if not bad:
@@ -55,6 +83,9 @@ def run_case(code, case):
                     bad.insert(0, f"not true within {step.within_ms} ms")
                     return Failure(i, step, bad, sim.time_ms)
                 sim.scan()
+                count += 1
+                if count % SLICE == 0:
+                    tick(i, step, sim.time_ms)
     return None
 
 

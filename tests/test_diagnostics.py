@@ -1,6 +1,7 @@
 """Every diagnostic code: a fixture under tests/diagnostics/ and its rendered text.
 
-Set RUNG_UPDATE_EXPECTED=1 to rewrite the .expected files (then review the diff)."""
+Set RUNG_UPDATE_EXPECTED=1 to rewrite the .expected files that differ (those tests then
+fail: review the diff and run again without it)."""
 
 import glob
 import json
@@ -10,14 +11,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, compare_golden
 
 import rung
 from rung.compiler.api import compile_file
 from rung.compiler.diagnostics import CODES, CompileError
 
 FIXTURES = os.path.join(ROOT, "tests", "diagnostics")
-UPDATE = os.environ.get("RUNG_UPDATE_EXPECTED") == "1"
 
 
 def rendered(path):
@@ -39,12 +39,7 @@ def test_every_code_has_a_fixture_with_its_rendered_text(code, monkeypatch):
     assert os.path.exists(path), f"no fixture for {code}"
     text, diags = rendered(path)
     assert code in [d.code for d in diags], text
-    expected_path = path[: -len(".rung")] + ".expected"
-    if UPDATE:
-        with open(expected_path, "w") as f:
-            f.write(text)
-    with open(expected_path) as f:
-        assert text == f.read()
+    compare_golden(path[: -len(".rung")] + ".expected", text)
 
 
 def test_every_code_is_documented():

@@ -1,6 +1,7 @@
 """Every example: compiles cleanly, deterministically, round-trips, and lists/draws as stored.
 
-Set RUNG_UPDATE_EXPECTED=1 to rewrite tests/golden/ (then review the diff)."""
+Set RUNG_UPDATE_EXPECTED=1 to rewrite the tests/golden/ files that differ (those tests then
+fail: review the diff and run again without it)."""
 
 import glob
 import os
@@ -8,14 +9,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, compare_golden
 
 import rung
 from rung.compiler.disassemble import disassemble
 from rung.compiler.draw import draw
 
 FILES = sorted(glob.glob(os.path.join(EXAMPLES, "*.rung")))
-UPDATE = os.environ.get("RUNG_UPDATE_EXPECTED") == "1"
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 
 
@@ -42,12 +42,7 @@ def test_compile_is_deterministic_and_round_trips(path):
 
 
 def golden(name, text):
-    path = os.path.join(GOLDEN, name)
-    if UPDATE:
-        with open(path, "w") as f:
-            f.write(text)
-    with open(path) as f:
-        assert text == f.read()
+    compare_golden(os.path.join(GOLDEN, name), text)
 
 
 @pytest.mark.parametrize("path", FILES, ids=os.path.basename)

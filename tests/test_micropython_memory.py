@@ -1,6 +1,6 @@
 """The memory target under real MicroPython: runtime + a 500-rung program < 64 KB of heap.
 
-Measured as on a board by bench/mpy_memory.py (the figures in docs/benchmarks.md)."""
+Measured as on a board by bench/mpy_memory.py (the figures in docs/performance.md)."""
 
 import os
 import sys
