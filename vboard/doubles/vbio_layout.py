@@ -4,7 +4,7 @@
 # doubles write what the board drives (pin modes, output levels, PWM, watchdog feeds).
 # Plain ints so that CPython and MicroPython both import it.
 MAGIC = b"RVB1"
-REQ = 4  # 1 byte, double -> host: 1 hard reset, 2 soft reset, 3 deep sleep
+REQ = 4  # 1 byte, double -> host: REQ_* below
 WIFI = 5  # 1 byte, double -> host: 0 off, 1 connecting, 2 connected
 AP_UP = 6  # 1 byte, host -> double: 1 the access point answers, 0 it does not
 WDT_TIMEOUT = 8  # u32 LE ms, double -> host: 0 = no watchdog started
@@ -30,5 +30,6 @@ MODE_PWM = 5
 REQ_HARD = 1
 REQ_SOFT = 2
 REQ_DEEPSLEEP = 3
+REQ_POWER_CUT = 4  # the flash stopped writing: the host ends the process
 
 NOT_DRIVEN = 2
