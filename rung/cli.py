@@ -20,6 +20,7 @@ COMMANDS = {
     "sim": ("rung.emulator.commands.sim", "run a program in real time behind Modbus"),
     "test": ("rung.emulator.commands.test", "run scenario files against programs"),
     "demo": ("rung.demo", "run the demo (used by `make demo`)"),
+    "vboard": ("rung.vboard.command", "run a virtual board: the firmware on MicroPython's unix port"),
 }
 
 

@@ -63,10 +63,11 @@ class IoFile:
     def board_reset(self):
         """What a reset does to the chip: pins back to inputs, PWM off, no watchdog; what
         the world drives (input levels, ADC values, the access point) stays."""
+        ap = self.get(L.AP_UP, 1)
         zero = bytes(L.SLOTS)
         os.pwrite(self.fd, zero, L.MODE)
         os.pwrite(self.fd, zero, L.PULL)
         os.pwrite(self.fd, zero, L.LEVEL_OUT)
         os.pwrite(self.fd, bytes(6 * L.SLOTS), L.PWM_FREQ)
         os.pwrite(self.fd, bytes(12), L.REQ)
-        self.put(L.AP_UP, 1, self.get(L.AP_UP, 1) if self.get(L.AP_UP, 1) <= 1 else 1)
+        self.put(L.AP_UP, 1, ap)
