@@ -19,6 +19,7 @@ COMMANDS = {
     "draw": ("rung.compiler.commands.draw", "draw each rung as an ASCII ladder diagram"),
     "sim": ("rung.emulator.commands.sim", "run a program in real time behind Modbus"),
     "test": ("rung.emulator.commands.test", "run scenario files against programs"),
+    "boards": ("rung.boards.commands.boards", "list the boards and their I/O"),
     "demo": ("rung.demo", "run the demo (used by `make demo`)"),
     "vboard": ("rung.vboard.command", "run a virtual board: the firmware on MicroPython's unix port"),
 }
