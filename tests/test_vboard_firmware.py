@@ -276,3 +276,63 @@ def test_power_cut_at_every_block_write_of_a_retain_save(tmp_path):
         print(f"retain save: {total} block writes, {cuts} power cuts, new? {seen}")
     finally:
         b.stop()
+
+
+@pytest.mark.parametrize("program, fault", [(None, 10), (b"RUNG" + bytes(60), 11)],
+                         ids=["missing", "corrupt"])
+def test_missing_or_corrupt_program_stops_with_its_fault_code(tmp_path, program, fault):
+    flash = tmp_path / "flash"
+    boards.write_flash_tree(str(flash), "pico_w", program, settings())
+    with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=50) as b:
+        host, port = b.tcp_address(30)
+        with ModbusTcpClient(host, port=port, timeout=5) as c:
+            regs = b.wait_for(lambda: _status_or_none(c), 20, "the status block")
+            assert regs[mm.ST_STATE] == 0 and regs[mm.ST_FAULT] == fault
+        assert len(b.boots) == 1  # STOP, reachable, no reboot loop
+        for address in ("%QX0.0", "%QX0.1"):
+            assert output(b, address) in (False, None)
+
+
+def _status_or_none(c):
+    r = c.read_input_registers(mm.IR_STATUS, count=mm.STATUS_SIZE, device_id=1)
+    return None if r.isError() else r.registers
+
+
+def test_cli_installs_the_program_and_serves_modbus(tmp_path):
+    src = tmp_path / "echo.rung"
+    src.write_text(PROGRAM)
+    flash = tmp_path / "flash"
+    # default settings (the Pico has no Wi-Fi): the board is reached over RTU
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rung.cli", "vboard", "pico", "--dir", str(flash),
+         "--program", str(src), "--rtu", str(tmp_path / "rtu"), "--quiet"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        import time
+
+        deadline = time.monotonic() + 30
+        while not os.path.islink(tmp_path / "rtu") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert (flash / "program.rbc").exists() and (flash / "lib" / "plc").is_dir()
+        proc.stdin.write("pin 22 0\n")  # the Pico's RUN/STOP switch (inverted) at RUN
+        proc.stdin.flush()
+        client = ModbusSerialClient(str(tmp_path / "rtu"), baudrate=19200, timeout=1)
+        assert client.connect()
+        try:
+            def state():
+                r = client.read_input_registers(mm.IR_STATUS, count=2, device_id=1)
+                return None if r.isError() else r.registers
+
+            regs = None
+            while (regs is None or regs[mm.ST_STATE] != 1) and time.monotonic() < deadline:
+                regs = state()
+            assert regs == [1, 0]  # RUN, no fault
+        finally:
+            client.close()
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
