@@ -133,6 +133,50 @@ def test_inputs_toggled_outputs_follow_for_500_scans_over_tcp(fw):
         assert toggles >= 10
 
 
+def test_a_modbus_flood_does_not_make_scans_late(fw):
+    import socket
+    import struct
+
+    host, port = fw.tcp_address()
+    with ModbusTcpClient(host, port=port, timeout=5) as c:
+        before = status(c)
+        # 2000 pipelined requests from a client that never reads its answers
+        frame = b"".join(struct.pack(">HHHBBHH", i, 0, 6, 1, 4, mm.IR_STATUS, 20)
+                         for i in range(2000))
+        with socket.create_connection((host, port), timeout=10) as flood:
+            flood.setblocking(False)
+            sent = 0
+            try:
+                while sent < len(frame):
+                    sent += flood.send(frame[sent:])
+            except BlockingIOError:
+                pass  # the board stopped reading: its buffers are full
+            start = scans(status(c))
+            fw.wait_for(lambda: scans(status(c)) >= start + 100, 20, "100 more scans")
+        after = status(c)
+
+    def u32(regs, i):
+        return (regs[i] << 16) | regs[i + 1]
+
+    assert u32(after, mm.ST_OVERRUNS) == u32(before, mm.ST_OVERRUNS)
+    assert after[mm.ST_STATE] == 1
+
+
+def test_watchdog_resets_a_hung_board_and_it_comes_back_running(fw):
+    from rung.vboard.board import WDT_RESET
+
+    assert fw.watchdog()[0] == 5000  # settings.json's watchdog_ms
+    n = len(fw.boots)
+    fw.freeze()
+    fw.wait_for(lambda: len(fw.boots) > n, 20, "the watchdog reset")
+    assert fw.boots[-1] == WDT_RESET
+    log = fw.flash / "faults.log"
+    lines = log.read_text().splitlines() if log.exists() else []
+    wait_run(fw)
+    fw.wait_for(lambda: len(log.read_text().splitlines()) > len(lines), 10, "the fault log")
+    assert "E24" in log.read_text().splitlines()[-1]  # the firmware saw WDT_RESET
+
+
 def test_modbus_rtu_with_pymodbus(fw):
     client = ModbusSerialClient(fw.rtu_path, baudrate=19200, timeout=2)
     assert client.connect()
