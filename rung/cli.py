@@ -21,6 +21,7 @@ COMMANDS = {
     "test": ("rung.emulator.commands.test", "run scenario files against programs"),
     "boards": ("rung.boards.commands.boards", "list the boards and their I/O"),
     "demo": ("rung.demo", "run the demo (used by `make demo`)"),
+    "vboard": ("rung.vboard.command", "run a virtual board: the firmware on MicroPython's unix port"),
 }
 
 
