@@ -4,6 +4,7 @@ feeds it from the REPL, pins, ADC, PWM, the UART over a pty, the Wi-Fi address a
 mapping, power cuts on a LittleFS2 image. No sleeps: every wait polls observable state."""
 
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -166,6 +167,49 @@ def test_mpremote_against_the_usb_port(board, flash, tmp_path):
     (flash / "hello.py").unlink()
 
 
+def test_mpremote_library_and_repl(board, flash):
+    import pty
+
+    from mpremote.transport_serial import SerialTransport
+
+    t = SerialTransport(board.usb_path, baudrate=115200)
+    try:
+        t.enter_raw_repl(soft_reset=True)
+        t.fs_writefile("lib.txt", b"\x00binary\xff\r\n")
+        assert t.fs_readfile("lib.txt") == b"\x00binary\xff\r\n"
+        assert t.eval("1 << 40") == 1 << 40
+        t.exit_raw_repl()
+    finally:
+        t.close()
+    assert (flash / "lib.txt").read_bytes() == b"\x00binary\xff\r\n"
+    (flash / "lib.txt").unlink()
+    # `mpremote repl` needs a terminal: run it on a pty of ours
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MPREMOTE, "connect", board.usb_path, "repl"], stdin=slave,
+                            stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    got = b""
+    try:
+        deadline = time.monotonic() + 20
+        sent = False
+        while b"42" not in got and time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 0.05)
+            if r:
+                got += os.read(master, 4096)
+            if b"Connected to MicroPython" in got and not sent:
+                os.write(master, b"\r")
+                os.write(master, b"print(6*7)\r")
+                sent = True
+        assert b"42" in got, got
+        os.write(master, b"\x1d")  # Ctrl-] leaves mpremote's REPL
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
 def test_friendly_repl_ctrl_d_soft_reboot_runs_main(board, flash):
     mark = boot_fresh(board, flash)
     write_usb(board, b"\x03")
@@ -307,6 +351,15 @@ def test_board_on_a_littlefs_image_and_power_off_on(tmp_path):
         b.wait_for(lambda: b.console_log.count(b"main: image") == 2, 10, "second boot")
         assert b.boots == [PWRON_RESET, SOFT_RESET, PWRON_RESET]
     assert lfsimage.read_file(image, "main.py").startswith(b"print(")
+
+
+def test_doc_lists_every_control_command():
+    from rung.vboard.command import HELP
+
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "docs", "vboard.md")).read()
+    for line in HELP.splitlines()[1:]:
+        word = line.split()[0]
+        assert f"| `{word}" in doc, word
 
 
 def test_cli_without_the_extra_says_how_to_install(monkeypatch, capsys, tmp_path):

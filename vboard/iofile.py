@@ -42,6 +42,7 @@ class IoFile:
             init[L.AP_UP] = 1
             for i in range(L.SLOTS):
                 init[L.LEVEL_IN + i] = L.NOT_DRIVEN
+            init[L.CUT_AT : L.CUT_AT + 4] = L.NO_CUT.to_bytes(4, "little")
             os.pwrite(fd, bytes(init), 0)
             os.ftruncate(fd, L.SIZE)
         self.fd = fd
@@ -70,4 +71,6 @@ class IoFile:
         os.pwrite(self.fd, zero, L.LEVEL_OUT)
         os.pwrite(self.fd, bytes(6 * L.SLOTS), L.PWM_FREQ)
         os.pwrite(self.fd, bytes(12), L.REQ)
+        self.put(L.FLASH_WRITES, 4, 0)
+        self.put(L.CUT_AT, 4, L.NO_CUT)
         self.put(L.AP_UP, 1, ap)
