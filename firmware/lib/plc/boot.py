@@ -82,7 +82,10 @@ def _reset_cause(log):
 
         if machine.reset_cause() == machine.WDT_RESET:
             # rp2 also reports machine.reset() this way (MicroPython issue 19409)
-            log.log(faults.WATCHDOG_RESET, "the last reset was the watchdog's")
+            log.log(
+                faults.WATCHDOG_RESET,
+                "the last reset was the watchdog's (on rp2 also machine.reset())",
+            )
     except (ImportError, AttributeError):
         pass
 
@@ -154,7 +157,7 @@ def boot():
     pdu = PduServer(plc.device, VERSION)
     wdt = Watchdog(s["watchdog_ms"], board.get("timer_id", -1))
     plc.wdt = wdt
-    plc.ctl = ctl = Controller(rt, plc.hw, wdt, stats, store, s["run_switch"])
+    plc.ctl = ctl = Controller(rt, plc.hw, wdt, stats, store, s["run_switch"], plc.log)
     if plc.board is not None and s["rtu"]["enabled"]:
         try:
             from .rtu import RtuService
