@@ -358,7 +358,7 @@ def test_board_on_a_littlefs_image_and_power_off_on(tmp_path):
 def test_doc_lists_every_control_command():
     from rung.vboard.command import HELP
 
-    doc = open(os.path.join(os.path.dirname(__file__), "..", "docs", "vboard.md")).read()
+    doc = open(os.path.join(os.path.dirname(__file__), "..", "docs", "firmware.md")).read()
     for line in HELP.splitlines()[1:]:
         word = line.split()[0]
         assert f"| `{word}" in doc, word

@@ -24,7 +24,7 @@ from pymodbus.client import ModbusSerialClient, ModbusTcpClient  # noqa: E402
 
 from rung.compiler.api import compile_file  # noqa: E402
 from rung.runtime import modbus_map as mm  # noqa: E402
-from rung.vboard.board import HARD_RESET, PWRON_RESET, VirtualBoard  # noqa: E402
+from rung.vboard.board import HARD_RESET, PWRON_RESET, SOFT_RESET, VirtualBoard  # noqa: E402
 
 MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
 PROGRAM = """\
@@ -229,7 +229,7 @@ def test_mbpoll_reads_the_status_block_over_tcp(fw):
     assert f"[{mm.IR_STATUS + 1}]: \t1" in r.stdout  # RUN
 
 
-def test_retained_value_survives_hard_reset_and_a_killed_process(fw):
+def test_retained_value_survives_soft_reset_hard_reset_and_a_killed_process(fw):
     host, port = fw.tcp_address()
     with ModbusTcpClient(host, port=port, timeout=5) as c:
         assert not c.write_register(mm.HR_MW, 4321, device_id=1).isError()
@@ -242,9 +242,19 @@ def test_retained_value_survives_hard_reset_and_a_killed_process(fw):
         20,
         "the save",
     )
-    for step in ("reset", "kill"):
+    for step in ("soft", "reset", "kill"):
         n = len(fw.boots)
-        if step == "reset":
+        if step == "soft":  # Ctrl-C, then Ctrl-D in the friendly REPL: main.py runs again
+            mark = len(fw.console_log)
+            fd = os.open(fw.usb_path, os.O_RDWR | os.O_NOCTTY)
+            try:
+                os.write(fd, b"\x03")
+                fw.wait_output(">>> ", start=fw.wait_output("outputs safe", start=mark))
+                os.write(fd, b"\x04")
+            finally:
+                os.close(fd)
+            fw.wait_output("MPY: soft reboot", start=mark)
+        elif step == "reset":
             fw.reset()
         else:
             fw.power_off()
@@ -253,7 +263,7 @@ def test_retained_value_survives_hard_reset_and_a_killed_process(fw):
         fw.wait_for(lambda n=n: len(fw.boots) > n, 10, "the restart")
         wait_run(fw)
         assert _reads(fw) == 4321, step
-    assert fw.boots[-1] == PWRON_RESET and HARD_RESET in fw.boots
+    assert fw.boots[-3:] == [SOFT_RESET, HARD_RESET, PWRON_RESET]
 
 
 def _reads(fw):
@@ -351,26 +361,6 @@ def test_power_cut_at_every_block_write_of_a_retain_save(tmp_path):
         b.stop()
 
 
-@pytest.mark.parametrize("program, fault", [(None, 10), (b"RUNG" + bytes(60), 11)],
-                         ids=["missing", "corrupt"])
-def test_missing_or_corrupt_program_stops_with_its_fault_code(tmp_path, program, fault):
-    flash = tmp_path / "flash"
-    boards.write_flash_tree(str(flash), "pico_w", program, settings())
-    with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=50) as b:
-        host, port = b.tcp_address(30)
-        with ModbusTcpClient(host, port=port, timeout=5) as c:
-            regs = b.wait_for(lambda: _status_or_none(c), 20, "the status block")
-            assert regs[mm.ST_STATE] == 0 and regs[mm.ST_FAULT] == fault
-        assert len(b.boots) == 1  # STOP, reachable, no reboot loop
-        for address in ("%QX0.0", "%QX0.1"):
-            assert output(b, address) in (False, None)
-
-
-def _status_or_none(c):
-    r = c.read_input_registers(mm.IR_STATUS, count=mm.STATUS_SIZE, device_id=1)
-    return None if r.isError() else r.registers
-
-
 def test_cli_installs_the_program_and_serves_modbus(tmp_path):
     src = tmp_path / "echo.rung"
     src.write_text(PROGRAM)
@@ -387,8 +377,6 @@ def test_cli_installs_the_program_and_serves_modbus(tmp_path):
         while not os.path.islink(tmp_path / "rtu") and time.monotonic() < deadline:
             time.sleep(0.01)
         assert (flash / "program.rbc").exists() and (flash / "lib" / "plc").is_dir()
-        proc.stdin.write("pin 22 0\n")  # the Pico's RUN/STOP switch (inverted) at RUN
-        proc.stdin.flush()
         client = ModbusSerialClient(str(tmp_path / "rtu"), baudrate=19200, timeout=1)
         assert client.connect()
         try:
@@ -396,7 +384,7 @@ def test_cli_installs_the_program_and_serves_modbus(tmp_path):
                 r = client.read_input_registers(mm.IR_STATUS, count=2, device_id=1)
                 return None if r.isError() else r.registers
 
-            regs = None
+            regs = None  # the RUN/STOP switch pin is open (not driven): RUN
             while (regs is None or regs[mm.ST_STATE] != 1) and time.monotonic() < deadline:
                 regs = state()
             assert regs == [1, 0]  # RUN, no fault
