@@ -152,7 +152,7 @@ def markdown(result):
         "## Firmware memory (boards)",
         "",
         f"Measured by `bench/fw_memory.py`: the firmware booting a {RUNGS}-rung program",
-        f"(contacts and coils over 7 inputs, 4 outputs and 64 memory bits, no debug section,",
+        "(contacts and coils over 7 inputs, 4 outputs and 64 memory bits, no debug section,",
         f"{result['bytecode']} bytes of",
         "bytecode) from the flash tree `rung.boards.write_flash_tree` lays out (`.py`",
         "sources, compiled on the board at import). *After boot*: `gc.mem_alloc()` once",
