@@ -19,9 +19,11 @@ COMMANDS = {
     "draw": ("rung.compiler.commands.draw", "draw each rung as an ASCII ladder diagram"),
     "sim": ("rung.emulator.commands.sim", "run a program in real time behind Modbus"),
     "test": ("rung.emulator.commands.test", "run scenario files against programs"),
+    "boards": ("rung.boards.commands.boards", "list the boards and their I/O"),
     "demo": ("rung.demo", "run the demo (used by `make demo`)"),
     "monitor": ("rung.supervisor.commands.monitor", "live terminal monitor of a device"),
     "hmi": ("rung.supervisor.commands.hmi", "web HMI with a live ladder of a device"),
+    "vboard": ("rung.vboard.command", "run a virtual board: the firmware on MicroPython's unix port"),
 }
 
 
