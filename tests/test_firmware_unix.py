@@ -398,3 +398,27 @@ print(json.dumps([rt.state, rt.fault_code, hw.writes, hw.safe_writes > 10, log.l
     state, fault, writes, safe, lines = json.loads(out.splitlines()[-1])
     assert (state, fault, writes, safe) == (2, 15, 0, True)
     assert lines == ["E15 I/O error: OSError(5,)"] or lines == ["E15 I/O error: OSError(5)"]
+
+
+def test_a_failing_retain_save_is_logged_once_and_the_plc_runs_on(flash):
+    out = run_unix(
+        FAKES
+        + """
+import json
+rt, hw, ctl, store, log, stats = make(interval_ms=50)
+store.path = "no/such/dir/retain.bin"
+store.tmp = "no/such/dir/retain.tmp"
+ctl.retain = store
+async def bump():
+    for i in range(8):
+        await asyncio.sleep_ms(40)
+        rt.v[2] = 1000 + i
+asyncio.create_task(bump())
+asyncio.run(run_for(ctl, 400))
+print(json.dumps([rt.state, store.saves, log.lines()]))
+""",
+        str(flash),
+    )
+    state, saves, lines = json.loads(out.splitlines()[-1])
+    assert state == 1 and saves == 0
+    assert len(lines) == 1 and lines[0].startswith("E22 saving retain.bin failed")
