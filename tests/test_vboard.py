@@ -51,6 +51,8 @@ out = Pin(5, Pin.OUT, value=0)
 adc = ADC(Pin(34), atten=ADC.ATTN_11DB)
 pwm = PWM(Pin(12), freq=1000, duty_u16=0)
 uart = UART(2, baudrate=9600, tx=Pin(17), rx=Pin(16), timeout=0)  # the RTU UART
+edge = Pin(8, Pin.OUT, value=0)
+Pin(7, Pin.IN, Pin.PULL_DOWN).irq(lambda p: edge.toggle(), trigger=Pin.IRQ_RISING)
 wdt = machine.WDT(timeout=400) if exists("wdt_on") else None
 hang = exists("hang")
 try:
@@ -134,6 +136,15 @@ def test_pins_adc_pwm_follow_the_program(board):
     assert board.pin_mode(4) == "in" and board.pin_mode(34) == "adc"
     line = board.status_line()
     assert "in 4=1" in line and "5=0" in line and "adc 34=12345" in line and "pwm 12=18%" in line
+
+
+def test_pin_irq_on_rising_edges(board):
+    board.wait_output("main: loop")  # the irq is registered
+    assert board.pin(8) == 0
+    for level, toggled in ((1, 1), (0, 1), (1, 0), (0, 0), (1, 1)):
+        board.set_pin(7, level)
+        board.wait_for(lambda t=toggled: board.pin(8) == t, 10, "the irq handler")
+        board.set_pin(7, level)  # no edge: nothing changes (seen at the next rising one)
 
 
 def test_uart_is_the_rtu_pty(board):
@@ -262,6 +273,27 @@ def test_watchdog_resets_a_hung_loop_and_a_timer_feeds_it_in_the_repl(board, fla
             if (flash / name).exists():
                 (flash / name).unlink()
     boot_fresh(board, flash)  # a hard reset stops the watchdog
+    assert board.watchdog() is None
+
+
+def test_watchdog_runs_on_across_a_soft_reset(board, flash):
+    # an RP2040's watchdog is hardware: a soft reset (mpremote's raw-REPL Ctrl-D) ends the
+    # feeding Timer but not the watchdog, and main.py does not run again: it resets
+    (flash / "wdt_on").write_text("")
+    try:
+        mark = boot_fresh(board, flash)
+        write_usb(board, b"\x03")
+        board.wait_output(">>> ", start=board.wait_output("main: stopped", start=mark))
+        n = len(board.boots)
+        write_usb(board, b"\x01")  # raw REPL, then Ctrl-D: soft reset
+        board.wait_output("raw REPL; CTRL-B to exit\r\n>", start=mark)
+        write_usb(board, b"\x04")
+        board.wait_for(lambda: board.boots[n:] == [SOFT_RESET, WDT_RESET], 20,
+                       "the watchdog after the soft reset")
+        board.wait_output("main: up 3", start=mark)
+    finally:
+        (flash / "wdt_on").unlink()
+    boot_fresh(board, flash)
     assert board.watchdog() is None
 
 
