@@ -422,3 +422,30 @@ print(json.dumps([rt.state, store.saves, log.lines()]))
     state, saves, lines = json.loads(out.splitlines()[-1])
     assert state == 1 and saves == 0
     assert len(lines) == 1 and lines[0].startswith("E22 saving retain.bin failed")
+
+
+def test_stop_over_modbus_when_allowed_gives_safe_outputs_and_saves_retained_values(flash):
+    out = run_unix(
+        FAKES
+        + """
+import json
+rt, hw, ctl, store, log, stats = make(interval_ms=3600000)
+pdu = PduServer(ModbusDevice(rt, "pico", False, True, stats))
+stop = bytes((6, 0x20, 0x00, 0, 2))  # write register 8192 (command) = 2 (stop)
+out = bytearray(260)
+async def later():
+    await asyncio.sleep_ms(100)
+    before = (store.saves, hw.safe_writes)
+    n = pdu.process(stop, len(stop), out)
+    await asyncio.sleep_ms(100)
+    print(json.dumps([bytes(out[:n]).hex(), rt.state, before, store.saves,
+                      hw.safe_writes > before[1] + 5, rt.v[2]]))
+asyncio.create_task(later())
+asyncio.run(run_for(ctl, 300))
+""",
+        str(flash),
+    )
+    echo, state, before, saves, safe, n = json.loads(out.splitlines()[-1])
+    assert echo == "0620000002" and state == 0  # STOP
+    assert before == [0, 0] and saves == 1 and safe  # saved once on STOP; outputs safe
+    assert n > 5
