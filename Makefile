@@ -32,6 +32,7 @@ bench: $(STAMP) node_modules/.installed
 		$(VENV)/pyrung/bin/python -m pip install --quiet pyrung==0.15.2) || \
 		echo "pyrung not installed: the comparison with it is left out"
 	$(BIN)/python bench/performance.py
+	$(BIN)/python bench/fw_memory.py --write-doc
 
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info

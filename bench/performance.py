@@ -209,12 +209,25 @@ def pyrung_section(scan_rows, quick):
     return lines
 
 
+def _firmware_section(path):
+    """The firmware memory section that bench/fw_memory.py --write-doc keeps at the end."""
+    from fw_memory import MARK
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except OSError:
+        return ""
+    return "\n" + old[old.index(MARK) :] if MARK in old else ""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="tiny inputs (tests)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"))
     args = ap.parse_args()
     text = "\n".join(build(args.quick)) + "\n"
+    text += _firmware_section(args.out)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)
     print(text)

