@@ -9,8 +9,10 @@ import re
 from rung.runtime import addresses as A
 from rung.runtime import opcodes as O
 
+from . import limits
 from . import syntax as s
 from .checked import CAction, CBlock, CheckedProgram, CRung, CVar, TNode
+from .literals import real32
 
 TYPES = {"bool": O.T_BOOL, "int": O.T_INT, "dint": O.T_DINT, "real": O.T_REAL, "time": O.T_TIME}
 TYPE_NAME = {v: k for k, v in TYPES.items()}
@@ -20,6 +22,7 @@ SYSTEM = {name: i for i, name in enumerate(O.SYS_NAMES)}
 FUNCTIONS = {"abs": 1, "min": 2, "max": 2, "limit": 3}
 CONVERSIONS = {"int": O.T_INT, "dint": O.T_DINT, "real": O.T_REAL, "time": O.T_TIME}
 RESERVED = set(SYSTEM) | set(FUNCTIONS) | set(TYPES) | {"true", "false"}
+CAPITALS = {"and", "or", "not", "mod", "true", "false"}  # `TRUE` is a habit, not a name
 RANGES = {O.T_INT: (-32768, 32767), O.T_DINT: (-(2**31), 2**31 - 1), O.T_TIME: (0, 2**31 - 1)}
 ILIT = "ilit"  # an integer literal whose type the context decides
 RANK = {O.T_INT: 0, O.T_DINT: 1, O.T_REAL: 2}
@@ -48,7 +51,11 @@ def _a(type_name):
 
 
 def _suggest(name, candidates):
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    candidates = list(candidates)
+    for c in candidates:  # INT for int, ton for TON: habits from Structured Text
+        if c.lower() == name.lower():
+            return c
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return close[0] if close else None
 
 
@@ -62,17 +69,25 @@ class Checker:
         self.used = set()  # names read or written
         self.written = set()  # indices of variables some action writes
         self.n_edges = 0
+        self.quiet = set()  # names an error already concerns: no warnings about them
+        self.unreadable = set()  # names declared by statements with a syntax error
 
     # ---- declarations -----------------------------------------------------------------
 
     def check(self, prog, source_name):
-        if prog.name is None:
+        for b in prog.broken:
+            self.quiet |= b.names
+            if b.declares:
+                self.unreadable.add(b.declares)
+        if prog.name is None and not any(b.keyword == "program" for b in prog.broken):
             first = prog.first_item.span if prog.first_item is not None else s.Span(1, 1, 1, 2)
             self.r.missing_program(s.Span(first.line, first.column, first.line, first.column + 1))
         cycle_ms = DEFAULT_CYCLE_MS
         for i, cyc in enumerate(prog.cycles):
             if i:
                 self.r.repeated_setting(cyc.span, "`cycle`")
+            elif cyc.literal.bad:
+                pass
             elif not 1 <= cyc.literal.value <= 60000:
                 self.r.bad_duration(
                     cyc.literal.span,
@@ -91,6 +106,7 @@ class Checker:
         for b, ri in self.counter_last.items():
             rungs[ri].actions.append(CAction("CTR_UPDATE", b))
         self.warnings(prog)
+        limits.check(self.vars, self.blocks, prog.rungs, self.r)
         name = prog.name.text if prog.name is not None else ""
         return CheckedProgram(
             name, source_name, cycle_ms, self.vars, self.blocks, rungs, self.n_edges
@@ -110,13 +126,16 @@ class Checker:
             self.declare_var(d)
 
     def declare_var(self, d):
+        name = d.name.text
         if d.kind == "const":
             vtype, init = self.const_value(d)
             if vtype is None:
+                self.unreadable.add(name)
                 return
         else:
             vtype = self.type_of(d.type_name)
             if vtype is None:
+                self.unreadable.add(name)
                 return
             init = self.initial_value(d, vtype)
         area, index = A.A_NONE, 0
@@ -171,6 +190,8 @@ class Checker:
     def literal_value(self, lit, vtype):
         """The value of a declaration literal as type vtype, or a default after an error."""
         default = 0.0 if vtype == O.T_REAL else (False if vtype == O.T_BOOL else 0)
+        if lit.bad:
+            return default
         kinds_ok = {
             O.T_BOOL: ("bool",),
             O.T_INT: ("int",),
@@ -186,6 +207,9 @@ class Checker:
             )
             return default
         if vtype == O.T_REAL:
+            if real32(lit.value) is None:
+                self.r.real_out_of_range(lit.span, lit.text)
+                return default
             return float(lit.value)
         if vtype in RANGES:
             lo, hi = RANGES[vtype]
@@ -270,6 +294,7 @@ class Checker:
         kinds = TIMER_KINDS if d.kind == "timer" else COUNTER_KINDS
         kind = kinds.get(d.type_name.text)
         if kind is None:
+            self.unreadable.add(d.name.text)
             self.r.unknown_type(
                 d.type_name.span, d.type_name.text, list(kinds), _suggest(d.type_name.text, kinds)
             )
@@ -321,6 +346,8 @@ class Checker:
             try:
                 act = self.action(a, index, r)
             except _Bad:
+                target = a.target.base if isinstance(a.target, s.Member) else a.target.ident
+                self.quiet.add(target.text)  # no `never written` about it
                 continue
             if act is not None:
                 actions.append(act)
@@ -471,6 +498,11 @@ class Checker:
             name_node = s.Name(name_node, name_node.span)
         name = name_node.ident.text
         sym = self.symbols.get(name)
+        if sym is None and name in self.unreadable:
+            raise _Bad  # its declaration has a syntax error, already reported
+        if sym is None and name.lower() in CAPITALS:
+            self.r.capital_keyword(name_node.span, name)
+            raise _Bad
         if sym is None:
             candidates = list(self.symbols) + list(SYSTEM)
             self.r.undefined(name_node.span, name, _suggest(name, candidates))
@@ -479,6 +511,8 @@ class Checker:
 
     def expr(self, n):
         if isinstance(n, s.Literal):
+            if n.bad:
+                raise _Bad
             if n.kind == "int":
                 return TNode("lit", ILIT, value=n.value)
             vtype = {"bool": O.T_BOOL, "real": O.T_REAL, "time": O.T_TIME}[n.kind]
@@ -544,7 +578,8 @@ class Checker:
         if n.op == "neg":
             if isinstance(n.operand, s.Literal) and n.operand.kind in ("int", "real"):
                 lit = n.operand
-                return self.expr(s.Literal(lit.kind, -lit.value, "-" + lit.text, n.span))
+                negated = s.Literal(lit.kind, -lit.value, "-" + lit.text, n.span, lit.bad)
+                return self.expr(negated)
             t = self.expr(n.operand)
             self.numeric(t, n, "-")
             return TNode("arith1", t.type, [t], "NEG")
@@ -671,11 +706,15 @@ class Checker:
                 )
                 raise _Bad
             if t.op == "lit":
+                text = node.text if isinstance(node, s.Literal) else str(t.value)
                 if target == O.T_REAL:
+                    if real32(t.value) is None:
+                        self.r.real_out_of_range(node.span, text)
+                        raise _Bad
                     return TNode("lit", O.T_REAL, value=float(t.value))
                 lo, hi = RANGES[target] if target != O.T_TIME else (-(2**31), 2**31 - 1)
                 if not lo <= t.value <= hi:
-                    self.r.out_of_range(node.span, str(t.value), TYPE_NAME[target], lo, hi)
+                    self.r.out_of_range(node.span, text, TYPE_NAME[target], lo, hi)
                     raise _Bad
                 return TNode("lit", target, value=t.value)
             sub = [node.left, node.right] if isinstance(node, s.Binary) else [node] * len(t.args)
@@ -703,6 +742,8 @@ class Checker:
 
     def warnings(self, prog):
         for v in self.vars:
+            if v.name in self.quiet:
+                continue
             if v.kind == "output":
                 if v.index not in self.written:
                     self.r.output_never_written(v.span, v.name)
@@ -715,6 +756,8 @@ class Checker:
                 v = self.vars[index]
                 self.r.coil_twice(v.span, v.name, lines)
         for b in self.blocks:
+            if b.name in self.quiet:
+                continue
             if b.kind <= O.K_RTO and b.index not in self.timer_driver:
                 self.r.timer_never_driven(b.span, b.name)
             if b.kind > O.K_RTO and b.index not in self.counted:
