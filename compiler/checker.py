@@ -4,12 +4,11 @@ Every problem is reported through the diagnostics Reporter; checking goes on aft
 error so that one run reports all of them."""
 
 import difflib
-import re
 
 from rung.runtime import addresses as A
 from rung.runtime import opcodes as O
 
-from . import limits
+from . import address_check, limits
 from . import syntax as s
 from .checked import CAction, CBlock, CheckedProgram, CRung, CVar, TNode
 from .literals import real32
@@ -33,7 +32,6 @@ ACTIONS_BY_KIND = {
     O.K_CTD: ("count_down", "load", "reset"),
     O.K_CTUD: ("count", "count_down", "load", "reset"),
 }
-_ADDRESS = re.compile(r"%([A-Za-z]+)(\d*)(?:\.(\d*))?$")
 DEFAULT_CYCLE_MS = 10
 
 
@@ -227,68 +225,8 @@ class Checker:
         }.get(vtype, "write a whole number")
 
     def address(self, d, vtype):
-        tok = d.address
-        text = str(tok)
-        span = s.Span.of(tok)
-        m = _ADDRESS.match(text)
-        prefix = m.group(1).upper() if m else ""
-        area = A.PREFIXES.get(prefix)
-        if m is None or area is None:
-            self.r.bad_address(span, text, "unknown area (IX, QX, IW, QW, MW or MD)")
-            return None
-        _, is_bit, is_in, is_out, types, highest = A.AREAS[area]
-        if not m.group(2):
-            self.r.bad_address(span, text, "the number is missing")
-            return None
-        number = int(m.group(2))
-        if is_bit:
-            if m.group(3) is None or m.group(3) == "":
-                self.r.bad_address(span, text, f"%{prefix} needs a bit number, e.g. %{prefix}0.3")
-                return None
-            bit = int(m.group(3))
-            if bit > 7:
-                self.r.bad_address(span, text, f"bit {bit} does not exist (bits are 0-7)")
-                return None
-            index = number * 8 + bit
-        else:
-            if m.group(3) is not None:
-                self.r.bad_address(span, text, f"%{prefix} addresses a whole word: no bit number")
-                return None
-            index = number
-        if index > highest:
-            self.r.bad_address(span, text, f"beyond the last %{prefix} address")
-            return None
-        want = {
-            "input": "an input (%IX, %IW)",
-            "output": "an output (%QX, %QW)",
-            "var": "memory (%MW, %MD)",
-        }[d.kind]
-        fits_kind = (
-            is_in if d.kind == "input" else is_out if d.kind == "output" else not (is_in or is_out)
-        )
-        if not fits_kind:
-            self.r.address_misfit(span, text, f"is not {want}", f"{_a(d.kind)} needs {want}")
-            return None
-        if vtype not in types:
-            fitting = [
-                A.AREAS[a][0]
-                for a in A.AREAS
-                if vtype in A.AREAS[a][4] and (A.AREAS[a][2], A.AREAS[a][3]) == (is_in, is_out)
-            ]
-            help = (
-                ("use %" + " or %".join(fitting))
-                if fitting
-                else (f"a {TYPE_NAME[vtype]} {d.kind} cannot have an address")
-            )
-            self.r.address_misfit(span, text, f"cannot hold {_a(TYPE_NAME[vtype])}", help)
-            return None
-        key = (area, index)
-        if key in self.addresses:
-            other = self.addresses[key]
-            self.r.duplicate_address(span, text, other.name, other.span.line)
-            return None
-        self.addresses[key] = _Owner(d.name.text, d.name.span)
-        return area, index
+        """(area, index) of d's address, or None after reporting why it does not fit."""
+        return address_check.check(d, vtype, TYPE_NAME, self.addresses, self.r)
 
     def declare_block(self, d):
         kinds = TIMER_KINDS if d.kind == "timer" else COUNTER_KINDS
@@ -340,14 +278,15 @@ class Checker:
         try:
             cond = self.condition(r.condition)
         except _Bad:
+            self.used |= _names(r.condition)  # the rest of the condition went unchecked
             cond = TNode("lit", O.T_BOOL, value=False)
         actions = []
         for a in r.actions:
             try:
                 act = self.action(a, index, r)
             except _Bad:
-                target = a.target.base if isinstance(a.target, s.Member) else a.target.ident
-                self.quiet.add(target.text)  # no `never written` about it
+                self.quiet |= _names(a.target)  # no `never written` about what it writes
+                self.used |= _names(a.expr)
                 continue
             if act is not None:
                 actions.append(act)
@@ -764,12 +703,6 @@ class Checker:
                 self.r.counter_never_driven(b.span, b.name)
 
 
-class _Owner:
-    def __init__(self, name, span):
-        self.name = name
-        self.span = span
-
-
 def _action_word(kind):
     return {
         "coil": "->",
@@ -780,6 +713,22 @@ def _action_word(kind):
         "count_down": "count_down",
         "load": "load",
     }.get(kind, kind)
+
+
+def _names(node):
+    """Every name an expression or target mentions (without recursion)."""
+    names = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, s.Name):
+            names.add(n.ident.text)
+        elif isinstance(n, s.Member):
+            names.add(n.base.text)
+        elif n is not None:
+            stack.extend(getattr(n, k) for k in ("left", "right", "operand") if hasattr(n, k))
+            stack.extend(getattr(n, "items", ()) or getattr(n, "args", ()))
+    return names
 
 
 def _depth(t):

@@ -187,7 +187,8 @@ class Reporter:
         self.items = []
 
     def _add(self, code, message, span, help=None):
-        self.items.append(Diagnostic(code, message, span, help, self.file))
+        # a message quotes source text: bounded, whatever the source holds
+        self.items.append(Diagnostic(code, clip(message, 300), span, help, self.file))
 
     @property
     def has_errors(self):
@@ -334,18 +335,18 @@ class Reporter:
     def bad_address(self, span, text, why):
         self._add(
             "E030",
-            f"malformed address `{text}`: {why}",
+            f"malformed address {_q(text)}: {why}",
             span,
             "addresses look like %IX0.0, %QX1.7, %IW0, %QW2, %MW10 or %MD4",
         )
 
     def address_misfit(self, span, text, why, help=None):
-        self._add("E031", f"address `{text}` {why}", span, help)
+        self._add("E031", f"address {_q(text)} {why}", span, help)
 
     def duplicate_address(self, span, text, other, line):
         self._add(
             "E032",
-            f"address `{text}` is already used by {_q(other)} (line {line})",
+            f"address {_q(text)} is already used by {_q(other)} (line {line})",
             span,
             "give each variable its own address",
         )
@@ -354,7 +355,7 @@ class Reporter:
     def out_of_range(self, span, text, type_name, lo, hi):
         self._add(
             "E040",
-            f"{text} is out of range for {type_name} ({lo}..{hi})",
+            f"{clip(text)} is out of range for {type_name} ({lo}..{hi})",
             span,
             "use a wider type (dint or real) or a smaller value",
         )

@@ -111,7 +111,7 @@ def _bad_token(exc, ip, text):
     else:
         span = _span(text, tok.start_pos, tok.end_pos)
     expected = set(exc.expected or ())
-    habit = _habit(tok, prev, expected, text, span)
+    habit = _habit(tok, prev, stack and stack[-1] is prev, expected, text, span)
     if habit is not None:
         return habit
     if _starts_line(prev, text) and str(prev) in STATEMENT_WORDS and len(stack) > 1:
@@ -124,7 +124,9 @@ def _bad_token(exc, ip, text):
     return Problem(lambda r: r.syntax(span, message, help))
 
 
-def _habit(tok, prev, expected, text, span):
+def _habit(tok, prev, prev_on_top, expected, text, span):
+    """The Problem for a habit from another language, or None. prev_on_top: the token before
+    tok is still on the parser's stack as itself (so a repair may take it back)."""
     word = str(tok)
     if tok.type != "$END" and word != word.lower() and word.lower() in KEYWORD_TERMINALS:
         terminal = KEYWORD_TERMINALS[word.lower()]
@@ -133,7 +135,7 @@ def _habit(tok, prev, expected, text, span):
             ("replace", terminal, word.lower(), tok.start_pos, tok.end_pos),
         )
     if (
-        prev is not None
+        prev_on_top
         and prev.type == "NAME"
         and str(prev) != str(prev).lower()
         and str(prev).lower() in KEYWORD_TERMINALS
@@ -156,7 +158,7 @@ def _habit(tok, prev, expected, text, span):
         if text.startswith("//", tok.start_pos):
             span = _span(text, tok.start_pos, tok.start_pos + 2)
             return Problem(lambda r: r.slash_comment(span), ("skip", eol, False))
-        if prev is not None and str(prev) == "/" and prev.end_pos == tok.start_pos:
+        if prev_on_top and str(prev) == "/" and prev.end_pos == tok.start_pos:
             pspan = _span(text, prev.start_pos, tok.end_pos)
             return Problem(lambda r: r.slash_comment(pspan), ("skip", eol, True))
     return None

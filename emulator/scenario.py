@@ -9,6 +9,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from rung.compiler.literals import parse_duration
+from rung.files import MAX_TEXT_BYTES, read_file
 from rung.runtime.opcodes import T_BOOL, T_INT, T_REAL, T_TIME
 
 STEP_KINDS = ("set", "scan", "run", "expect", "expect_within", "restart")
@@ -110,8 +111,7 @@ def load(path, names_for):
     program that does not compile."""
     file = path
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_file(path, MAX_TEXT_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, 0, f"cannot read the scenario: {exc}") from None
     try:
