@@ -114,7 +114,8 @@ def _bad_token(exc, ip, text):
     habit = _habit(tok, prev, stack and stack[-1] is prev, expected, text, span)
     if habit is not None:
         return habit
-    if _starts_line(prev, text) and str(prev) in STATEMENT_WORDS and len(stack) > 1:
+    swallowed = prev is not None and prev.type == "NAME" and str(prev) in STATEMENT_WORDS
+    if swallowed and _starts_line(prev, text) and len(stack) > 1:
         return _unfinished(prev, ip, text)
     found = "unexpected end of file" if at_end else f"unexpected `{clip(str(tok))}`"
     label, help = _label(tok, prev, expected, _context(stack), ip.parser_state.position)
@@ -256,8 +257,11 @@ def _last_token(value):
 # keyed on the current LALR state, which does not depend on what came before the statement).
 _EXAMPLES = {
     "expected `:` after the rung name": ["rung a b", 'rung a "c" d'],
-    "expected `: TYPE` after the name": ["input a bool", "var x int", "timer t TON"],
+    "expected `: TYPE` after the name": ["input a bool", "output q bool", "var x int"],
+    "expected `: KIND` after the name": ["timer t TON", "counter c CTU"],
     "expected `at ADDRESS` after the type": ["input a : bool", 'output q : bool "d"'],
+    "expected an address after `at`": ["input a : bool at", "var x : int at"],
+    "expected `= PRESET` after the kind": ["timer t : TON", "counter c : CTU"],
     "expected a value after `=`": ["const K =", "var x : int =", "timer t : TON ="],
     "expected a duration after `cycle`": ["cycle 10"],
 }
