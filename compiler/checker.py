@@ -11,6 +11,7 @@ from rung.runtime import opcodes as O
 from . import address_check, limits
 from . import syntax as s
 from .checked import CAction, CBlock, CheckedProgram, CRung, CVar, TNode
+from .diagnostics import clip
 from .literals import real32
 
 TYPES = {"bool": O.T_BOOL, "int": O.T_INT, "dint": O.T_DINT, "real": O.T_REAL, "time": O.T_TIME}
@@ -200,7 +201,7 @@ class Checker:
         if lit.kind not in kinds_ok:
             self.r.mismatch(
                 lit.span,
-                f"`{lit.text}` is not a {TYPE_NAME[vtype]} value",
+                f"`{clip(lit.text)}` is not {_a(TYPE_NAME[vtype])} value",
                 self._literal_help(vtype),
             )
             return default

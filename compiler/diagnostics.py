@@ -357,7 +357,9 @@ class Reporter:
             "E040",
             f"{clip(text)} is out of range for {type_name} ({lo}..{hi})",
             span,
-            "use a wider type (dint or real) or a smaller value",
+            "a time holds up to 2147483647 ms (24 days 20 h)"
+            if type_name == "time"
+            else "use a wider type (dint or real) or a smaller value",
         )
 
     def real_out_of_range(self, span, text):

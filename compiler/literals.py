@@ -23,7 +23,8 @@ def parse_duration(text):
                 "once, e.g. 1h30m or 1m30s500ms)"
             )
         last = unit
-        total += int(m.group(1)) * unit
+        digits = m.group(1)  # beyond 18 digits the value is out of every range anyway
+        total += (int(digits) if len(digits) <= 18 else 10**18) * unit
         pos = m.end()
     if pos != len(body) or not body:
         raise ValueError(f"not a duration: {text!r} (use e.g. 500ms, 5s, 1m30s, T#2h)")

@@ -117,8 +117,15 @@ def _bad_token(exc, ip, text):
     swallowed = prev is not None and prev.type == "NAME" and str(prev) in STATEMENT_WORDS
     if swallowed and _starts_line(prev, text) and len(stack) > 1:
         return _unfinished(prev, ip, text)
+    position = ip.parser_state.position
+    if str(tok) in STATEMENT_WORDS - {"program"} and stack:
+        # the next statement begins: say what the unfinished one lacks
+        end = Token("$END", "")
+        label, help = _label(end, prev, expected, _context(stack), position)
+        message = f"unexpected `{tok}`: the statement before it is not finished"
+        return Problem(lambda r: r.syntax(span, message, label or help))
     found = "unexpected end of file" if at_end else f"unexpected `{clip(str(tok))}`"
-    label, help = _label(tok, prev, expected, _context(stack), ip.parser_state.position)
+    label, help = _label(tok, prev, expected, _context(stack), position)
     message = found + (f": {label}" if label else "")
     if at_end and not label:
         message += ": the program ends in the middle of a statement"

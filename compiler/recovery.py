@@ -25,6 +25,7 @@ STATEMENT_KEYWORDS = ("program", "cycle", "input", "output", "var", "const", "ti
 STATEMENT_KEYWORDS += ("rung",)
 _STATEMENT_TERMINALS = {KEYWORD_TERMINALS[k] for k in STATEMENT_KEYWORDS}
 _DECLARING = {"input", "output", "var", "const", "timer", "counter"}
+_NEXT_STATEMENT = set(STATEMENT_KEYWORDS) - {"program"}
 
 # The source's words as the lexer sees them, enough to find statement keywords: strings and
 # comments hide their words; `16#FF` and `T#5s` are literals, not comments.
@@ -126,8 +127,11 @@ class Recovery:
         # a name (`rung: a and` then `rung: b -> q`: `rung` is a fine name after `and`)
         line_start = self.text.rfind("\n", 0, error_pos) + 1
         m = _LINE_START.match(self.text, line_start)
-        if m and m.group(1) in STATEMENT_KEYWORDS and start < m.start(1) < error_pos:
+        # (`program` is left out: it is never welcome after the first statement)
+        if m and m.group(1) in _NEXT_STATEMENT and start < m.start(1) <= error_pos:
             resume = m.start(1)
+        elif _word_at(self.text, error_pos) in _NEXT_STATEMENT and start < error_pos:
+            resume = error_pos  # the error is the next statement's keyword: start there
         if resume is None or resume <= self.last_resume:
             resume = self._next_keyword(max(_error_end(exc), self.last_resume + 1))
         self.last_resume = resume
@@ -166,6 +170,11 @@ class Recovery:
             declares = words[1]
         names = {w for w in words if w not in KEYWORD_TERMINALS}
         self.broken.append(s.Broken(keyword, declares, names, _span_of(self.text, start)))
+
+
+def _word_at(text, pos):
+    m = _WORDS.match(text, pos)
+    return m.group("word") if m else None
 
 
 def describe_span(exc, text):

@@ -61,6 +61,9 @@ def codes(src):
         ("var m : dint = " + "1" * 4301, "E040"),
         ("rung: true -> n := " + "7" * 4301, "E040"),
         ("rung: true -> n := -" + "7" * 5000, "E040"),
+        ("timer u : TON = " + "9" * 5000 + "ms\nrung: a -> u", "E040"),
+        ("var m : int at %MW" + "9" * 5000, "E030"),
+        ("input m : bool at %IX0." + "9" * 5000, "E030"),
     ],
 )
 def test_bad_literals_are_diagnostics(decl, code):
@@ -128,6 +131,30 @@ def test_a_keyword_swallowed_as_a_name_still_starts_the_next_rung():
     ]
     assert found[0].message.startswith("unexpected `rung`: the statement before")
     assert "after `and`" in found[0].help
+
+
+def test_rungs_cut_short_at_the_end_of_their_line_still_give_every_error():
+    found = errors(HEAD + "rung: a and\nrung: b or\nrung: (a\nrung: a -> n := true\n")
+    assert [(d.code, d.span.line) for d in found] == [
+        ("E002", 8),
+        ("E002", 9),
+        ("E002", 10),
+        ("E021", 10),
+    ]
+    assert [d.help for d in found[:3]] == [
+        "expected a contact or a comparison after `and`",
+        "expected a contact or a comparison after `or`",
+        "unbalanced parentheses: a `(` is not closed",
+    ]
+    found = errors(HEAD + "rung: (a rung: a -> n := true\nvar z : int = 1.5\n")
+    assert [d.code for d in found] == ["E002", "E021", "E021"]
+    assert found[2].message == "`1.5` is not an int value"
+
+
+def test_a_second_program_line_is_one_error():
+    found = errors(HEAD + "rung: a -> q\nprogram x\nrung: a -> zz\n")
+    assert [(d.code, d.span.line) for d in found] == [("E002", 8), ("E010", 9)]
+    assert "comes once, at the start of the file" in found[0].message
 
 
 def test_a_broken_declaration_does_not_cascade():

@@ -6,6 +6,7 @@ then .venv/bin/python tools/gen_errors_doc.py."""
 import os
 
 from rung.compiler.diagnostics import CODES
+from rung.compiler.recovery import MAX_SYNTAX_ERRORS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -16,7 +17,8 @@ EXPLAIN = {
         "Save the program as UTF-8 text with the `.rung` extension and check the path.",
     ),
     "E002": (
-        "The text does not follow the grammar. The message says what was expected at that point. The compiler goes on after a syntax error: it drops the broken statement, continues at the next statement keyword and reports every error of the file (up to 50 syntax errors; then it says so and stops).",
+        "The text does not follow the grammar. The message says what was expected at that point. The compiler goes on after a syntax error: it drops the broken statement, continues at the next statement keyword and reports every error of the file "
+        f"(up to {MAX_SYNTAX_ERRORS} syntax errors; then it says so and stops).",
         'Write the rung as `rung [NAME] ["comment"] : CONDITION -> ACTION, ...`; here an operator is missing between `a` and `q`: `rung: a and q -> q`.',
     ),
     "E003": (
