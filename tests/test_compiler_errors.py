@@ -312,11 +312,28 @@ def test_most_blocks_fit_and_one_more_is_refused():
 
 
 def test_most_rungs_fit_and_one_more_is_refused():
+    from rung.compiler import checker, emitter, parser
+    from rung.compiler.diagnostics import Reporter
+    from rung.runtime.modbus_device import ModbusDevice
+    from rung.runtime.modbus_pdu import PduServer
+
+    # parsed once (16000 rungs take seconds): checked with one rung too many, then without
     src = "program big\nvar x : bool\n" + "rung: false -> set x\n" * (M.MAX_RUNGS - 1)
-    rt, server = _device(src + "rung r_last: true -> reset x\n")
-    assert _read(server, M.IR_FORCED - 1)[2:] == b"\x80\x00"  # rung 15999 had power
-    (d,) = errors(src + "rung: x -> set x\n" * 2)
+    src += "rung r_last: true -> reset x\nrung: x -> set x\n"
+    reporter = Reporter("big.rung")
+    program = parser.parse(src, "big.rung", reporter)
+    checker.check(program, "big.rung", reporter)
+    (d,) = [x for x in reporter.items if x.is_error]
     assert d.code == "E058" and d.span.line == M.MAX_RUNGS + 3
+    assert f"{M.MAX_RUNGS + 1} rungs" in d.message
+    program.rungs.pop()
+    reporter = Reporter("big.rung")
+    checked = checker.check(program, "big.rung", reporter)
+    assert not reporter.has_errors
+    rt = Runtime(emitter.emit(checked))
+    rt.scan(0)
+    server = PduServer(ModbusDevice(rt, "test"))
+    assert _read(server, M.IR_FORCED - 1)[2:] == b"\x80\x00"  # rung 15999 had power
 
 
 def test_docs_state_the_map_limits():
