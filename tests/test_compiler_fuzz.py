@@ -198,6 +198,8 @@ def test_hostile_token_soup_gives_diagnostics_only():
 
 
 def _mutate(rnd, text):
+    if not text:
+        return rnd.choice(HOSTILE)
     lines = text.split("\n")
     kind = rnd.randrange(6)
     i = rnd.randrange(len(lines))
