@@ -16,8 +16,9 @@ def _program_bytes(program):
         from rung.compiler.api import compile_file
 
         return compile_file(path).to_bytes()
-    with open(path, "rb") as f:
-        return f.read()
+    from rung.files import MAX_BYTECODE_BYTES, read_file
+
+    return read_file(path, MAX_BYTECODE_BYTES)  # a fifo or /dev/zero is refused, not read
 
 
 def parse_time(value):

@@ -90,3 +90,13 @@ def test_check_takes_several_files_and_fails_if_any_has_errors():
     data = json.loads(proc.stdout)
     assert proc.returncode == 1 and [d["code"] for d in data] == ["E061"]
     assert data[0]["file"].endswith("E061.rung")
+
+
+def test_simulator_refuses_a_fifo_rbc_at_once(tmp_path):
+    # rung.Simulator("x.rbc") used a plain open(): on a fifo it waited for a writer forever
+    import rung
+
+    path = str(tmp_path / "prog.rbc")
+    os.mkfifo(path)
+    with pytest.raises(OSError, match="it is a fifo, not a regular file"):
+        rung.Simulator(path)
