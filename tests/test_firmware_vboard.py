@@ -144,7 +144,7 @@ def test_power_cut_at_every_block_write_of_a_retain_save(tmp_path):
     src = tmp_path / "src"
     write_flash_tree(str(src), "pico", rung.compile_source(GOOD, "good.rung").to_bytes())
     image = str(tmp_path / "flash.img")
-    lfsimage.create_image(image, 256)
+    lfsimage.create_image(image, 512)  # the flash tree is about 250 KB of .py
     lfsimage.copy_tree_in(str(src), image)
     setup = """
 import sys

@@ -60,7 +60,7 @@ def assert_error(capsys, path, line, message, *args):
         ("      - set: {starts: -" + BIG + "}\n", 5, "`starts` is a dint: -99999999999"),
         ("      - set: {fan_runon.PT: " + BIG + "}\n", 5, "longer than the 24.8 days"),
         ("      - scan: " + "9" * 5000 + "\n", 5, "a number of 5000 digits is far too large"),
-        ("      - run: " + "9" * 5000 + "s\n", 5, "is not a duration"),
+        ("      - run: " + "9" * 5000 + "s\n", 5, "a test may run at most 10,000,000"),
         ("      - set: {motor: true, motor: false}\n", 5, "`motor` appears twice"),
         ("      - &a [*a]\n", 5, "the alias `*a` is inside the value it names"),
         ("      - scan: *nowhere\n", 5, "not valid YAML: found undefined alias"),
