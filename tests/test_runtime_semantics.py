@@ -289,6 +289,75 @@ def test_rto_accumulates_holds_and_clears_only_on_reset():
     assert s.get("t.ET") == 0 and s.get("t.Q") is False
 
 
+def timer_trace(kind, pt, steps):
+    """Scan a lone timer at explicit timestamps. steps: (t_ms, IN) or (t_ms, IN, new PT);
+    returns [(Q, ET)] after each scan."""
+    rt = Runtime(
+        rung.compile_source(
+            HEAD + f"input a : bool at %IX0.0\ntimer t : {kind} = {pt}ms\nrung: a -> t\n",
+            "t.rung",
+        ).to_bytes()
+    )
+    out = []
+    for step in steps:
+        if len(step) == 3:
+            rt.set("t.PT", step[2])
+        rt.set("a", step[1])
+        rt.scan(step[0])
+        out.append((rt.get("t.Q"), rt.get("t.ET")))
+    return out
+
+
+def test_tp_pulse_ending_while_in_is_false_rearms_at_once():
+    ins = [0, 1, 0, 0, 0, 1, 1, 0]
+    got = timer_trace("TP", 30, [(10 * k, bool(x)) for k, x in enumerate(ins)])
+    assert [q for q, _ in got] == [False, True, True, True, False, True, True, True]
+    assert [et for _, et in got] == [0, 0, 10, 20, 0, 0, 10, 20]
+
+
+def test_tp_rising_in_on_the_scan_its_pulse_ends_is_part_of_that_pulse():
+    got = timer_trace("TP", 30, [(0, False), (10, True), (20, False), (40, True), (50, True)])
+    assert got[3:] == [(False, 30), (False, 30)]  # still busy at t=40: no second pulse
+
+
+def test_finished_ton_keeps_q_and_et_when_pt_is_raised():
+    # IN true, PT 20 -> 50 once Q is on: Q and ET stay as they were until IN falls
+    steps = [(0, True), (10, True), (20, True), (30, True, 50), (40, True), (50, True)]
+    steps += [(60, True), (70, False), (80, True)]
+    got = timer_trace("TON", 20, steps)
+    assert got[2:7] == [(True, 20)] * 5
+    assert got[7:] == [(False, 0), (False, 0)]
+
+
+@pytest.mark.parametrize(
+    "kind, steps, want",
+    [
+        # TOF done (IN false): raising PT does not restart the off-delay
+        ("TOF", [(0, True), (10, False), (30, False), (40, False, 50), (50, False)], (False, 20)),
+        # TP done with IN held: ET holds at the PT the pulse ended with
+        ("TP", [(0, False), (10, True), (30, True), (40, True, 50), (50, True)], (False, 20)),
+        # RTO done: Q and ET hold until reset, whatever PT becomes
+        ("RTO", [(0, True), (10, True), (30, True), (40, True, 50), (50, False)], (True, 20)),
+        ("RTO", [(0, True), (10, True), (30, True), (40, False, 5), (50, False)], (True, 20)),
+    ],
+)
+def test_finished_timers_hold_q_and_et_when_pt_changes(kind, steps, want):
+    assert timer_trace(kind, 20, steps)[-2:] == [want, want]
+
+
+@pytest.mark.parametrize("kind", ["TON", "TOF", "TP", "RTO"])
+def test_a_negative_pt_counts_as_zero(kind):
+    # PT is a time (signed 32 bits): -5 comes through Runtime.set or Modbus, never from
+    # the compiler; ET never goes negative and the timer is done at once
+    steps = [(0, kind == "TOF"), (10, kind != "TOF", -5), (20, kind != "TOF"), (30, False)]
+    got = timer_trace(kind, 100, steps)
+    assert all(et == 0 for _, et in got)
+    if kind in ("TON", "RTO"):
+        assert got[1] == (True, 0)
+    else:
+        assert got[1][0] is False
+
+
 # ---- counters -----------------------------------------------------------------------
 
 CTUD = (
