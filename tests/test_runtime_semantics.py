@@ -154,7 +154,7 @@ def test_first_scan_flag_and_clocks():
     s.run_for(1000)
     assert s.get("n") == 1
     # clock_100ms is true 50 ms of every 100 ms: 5 of 10 scans at a 10 ms cycle
-    assert s.get("c") == 51  # 101 scans from t=0 to t=1000 inclusive
+    assert s.get("c") == 50  # 100 scans, at t=0, 10, ..., 990
     s.restart()
     s.scan()
     assert s.get("n") == 1  # not retained: re-initialised, then counted once more
@@ -652,6 +652,31 @@ def test_get_set_by_name_and_errors():
     assert rt.get("plain") == 70000 - 65536
 
 
+def test_system_contacts_are_read_by_name():
+    src = HEAD + "var z : int\nvar q : int\nrung: true -> q := 7 / z\n"
+    rt = Runtime(rung.compile_source(src, "t.rung").to_bytes())
+    names = ("first_scan", "clock_100ms", "clock_1s", "math_error")
+    assert [rt.get(n) for n in names] == [False] * 4  # nothing scanned yet
+    assert all(rt.names()[n][1:] == (0, False, -1) for n in names)  # bool, read-only
+    rt.scan(0)
+    assert [rt.get(n) for n in names] == [True, True, True, True]
+    rt.scan(60)  # 60 ms on: clock_100ms in its second half
+    assert [rt.get(n) for n in names] == [False, False, True, True]
+    rt.clear_math_error()
+    assert rt.get("math_error") is False
+    rt.scan(510)
+    assert [rt.get(n) for n in names] == [False, True, False, True]
+    for n in names:
+        with pytest.raises(ValueError, match=n + " is a system contact"):
+            rt.set(n, True)
+    # known without the debug section, unlike the program's own names
+    bare = Runtime(rung.compile_source(src, "t.rung", debug=False).to_bytes())
+    bare.scan(0)
+    assert bare.get("first_scan") is True and bare.get("math_error") is True
+    with pytest.raises(KeyError, match="no debug section"):
+        bare.get("q")
+
+
 # ---- rules checked one more way -------------------------------------------------------
 
 
@@ -704,11 +729,11 @@ def test_stop_runs_no_rungs_and_timers_do_not_jump_on_resume():
     rt = s.runtime
     rt.stop()
     s.run_for(5000)
-    assert s.get("n") == 11 and s.get("t.ET") == 100
+    assert s.get("n") == 10 and s.get("t.ET") == 90  # scans at 0 .. 90 ms
     rt.run()
     s.scan()
     # the first scan after RUN sees the time since the last scan call, not since the stop
-    assert s.get("n") == 12 and s.get("t.ET") == 110
+    assert s.get("n") == 11 and s.get("t.ET") == 100
 
 
 def test_fault_codes_for_memory_and_host_faults():
