@@ -2,12 +2,13 @@
 
 Runs cosmic-ray over runtime/blocks.py, runtime/arith.py, runtime/modbus_pdu.py,
 runtime/modbus_device.py and the range checks of compiler/checker.py, each against the
-tests that cover it. The mutants are applied to a copy of the tree in build/mutate/tree
+tests that cover it. The mutants are applied to a copy of the tree in build/mutate/tree-*
 (never to the working files), imported through PYTHONPATH ahead of the editable install.
-Results: build/mutate/report.txt (counts) and build/mutate/survivors.txt (what to look at).
+Results: build/mutate/report-*.txt (counts) and survivors-*.txt (what to look at).
 
     python tools/mutate.py [TARGET ...]     targets: blocks arith modbus_pdu modbus_device
                                             checker (default: all)
+    MUTATE_RESUME=1 python tools/mutate.py ...   go on with interrupted sessions
 """
 
 import os
@@ -21,14 +22,13 @@ from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "mutate")
-TREE = os.path.join(OUT, "tree")
 PYTEST = sys.executable + " -m pytest -x -q -p no:cacheprovider --no-header"
 
 # target -> (module, tests that cover it, regex a mutated line must match or None)
 TARGETS = {
     "blocks": (
         "runtime/blocks.py",
-        "tests/test_runtime_semantics.py tests/test_block_model.py tests/test_limits_values.py",
+        "tests/test_block_model.py tests/test_runtime_semantics.py tests/test_limits_values.py",
         None,
     ),
     "arith": (
@@ -67,9 +67,9 @@ KEEP = re.compile(
 )
 
 
-def copy_tree():
+def copy_tree(tree):
     """A fresh copy of the files git knows (as they are on disk) plus the package links."""
-    shutil.rmtree(TREE, ignore_errors=True)
+    shutil.rmtree(tree, ignore_errors=True)
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -80,15 +80,17 @@ def copy_tree():
     for f in files:
         src = os.path.join(ROOT, f)
         if os.path.isfile(src):
-            os.makedirs(os.path.dirname(os.path.join(TREE, f)), exist_ok=True)
-            shutil.copy2(src, os.path.join(TREE, f))
+            os.makedirs(os.path.dirname(os.path.join(tree, f)), exist_ok=True)
+            shutil.copy2(src, os.path.join(tree, f))
     # the installed package maps rung.runtime to runtime/ and so on: the same, by links
     for sub in ("runtime", "compiler", "emulator"):
-        os.symlink(os.path.join("..", sub), os.path.join(TREE, "rung", sub))
+        os.symlink(os.path.join("..", sub), os.path.join(tree, "rung", sub))
 
 
 def run_target(name):
     module, tests, line_filter = TARGETS[name]
+    tree = os.path.join(OUT, "tree-" + name)  # one per target: targets can run side by side
+    copy_tree(tree)
     config = os.path.join(OUT, name + ".toml")
     session = os.path.join(OUT, name + ".sqlite")
     command = f"nice -n 19 {PYTEST} {tests}"
@@ -100,17 +102,21 @@ def run_target(name):
             f'test-command = "{command}"\n'
             '[cosmic-ray.distributor]\nname = "local"\n'
         )
-    env = dict(os.environ, PYTHONPATH=TREE)
+    env = dict(os.environ, PYTHONPATH=tree)
     env.pop("RUNG_FUZZ_SCALE", None)
-    baseline = subprocess.run(command, shell=True, cwd=TREE, env=env, capture_output=True)
+    baseline = subprocess.run(command, shell=True, cwd=tree, env=env, capture_output=True)
     if baseline.returncode != 0:
         sys.exit(f"{name}: the tests fail without any mutant:\n{baseline.stdout.decode()}")
+    cr = os.path.join(os.path.dirname(sys.executable), "cosmic-ray")
+    with open(os.path.join(tree, module), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    if os.path.exists(session) and os.environ.get("MUTATE_RESUME") == "1":
+        # go on with an interrupted session: the mutants already run keep their results
+        subprocess.run([cr, "exec", config, session], cwd=tree, env=env, check=True)
+        return summarise(name, session, lines)
     if os.path.exists(session):
         os.remove(session)
-    cr = os.path.join(os.path.dirname(sys.executable), "cosmic-ray")
-    subprocess.run([cr, "init", config, session], cwd=TREE, env=env, check=True)
-    with open(os.path.join(TREE, module), encoding="utf-8") as f:
-        lines = f.read().splitlines()
+    subprocess.run([cr, "init", config, session], cwd=tree, env=env, check=True)
     with use_db(session, WorkDB.Mode.open) as db:
         for item in list(db.pending_work_items):
             m = item.mutations[0]
@@ -125,7 +131,7 @@ def run_target(name):
                 )
         pending = db.num_work_items - db.num_results
     print(f"{name}: {pending} mutants of {module}", flush=True)
-    subprocess.run([cr, "exec", config, session], cwd=TREE, env=env, check=True)
+    subprocess.run([cr, "exec", config, session], cwd=tree, env=env, check=True)
     return summarise(name, session, lines)
 
 
@@ -159,7 +165,6 @@ def main(argv):
         if n not in TARGETS:
             sys.exit(f"unknown target {n!r} (targets: {', '.join(TARGETS)})")
     os.makedirs(OUT, exist_ok=True)
-    copy_tree()
     report, all_survivors = [], []
     for n in names:
         counts, survivors = run_target(n)
@@ -167,11 +172,12 @@ def main(argv):
         print(line, flush=True)
         report.append(line)
         all_survivors += survivors
-    with open(os.path.join(OUT, "report.txt"), "w") as f:
+    tag = "-".join(names) if argv else "all"
+    with open(os.path.join(OUT, f"report-{tag}.txt"), "w") as f:
         f.write("\n".join(report) + "\n")
-    with open(os.path.join(OUT, "survivors.txt"), "w") as f:
+    with open(os.path.join(OUT, f"survivors-{tag}.txt"), "w") as f:
         f.write("\n".join(all_survivors) + "\n")
-    print(f"{len(all_survivors)} survivors: build/mutate/survivors.txt")
+    print(f"{len(all_survivors)} survivors: build/mutate/survivors-{tag}.txt")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,221 @@
+"""The Modbus map at its exact edges: for every diagnostic window (status, variables, blocks,
+power flow, forced set), the forcing registers and the commands, the last valid register
+answers and the first one past it answers 02 (never 04, never a neighbour's value); the
+protocol's count limits at both sides answer or give 03. Addresses come from
+runtime/modbus_map.py, the one definition of the map."""
+
+import struct
+
+import pytest
+from modbus_helpers import ask, make_server, u16
+
+import rung
+from rung.runtime import Runtime
+from rung.runtime import modbus_map as M
+from rung.runtime.modbus_device import ModbusDevice
+from rung.runtime.modbus_pdu import PduServer
+
+# the helpers' plant program: 10 variables (9 is the constant K), 2 blocks, 4 rungs
+N_VARS, N_BLOCKS, N_RUNGS = 10, 2, 4
+ILLEGAL_ADDRESS = 2
+ILLEGAL_VALUE = 3
+
+
+def server_for(source):
+    rt = Runtime(rung.compile_source(source, "edge.rung").to_bytes())
+    return rt, PduServer(ModbusDevice(rt, "test"))
+
+
+def read(server, fc, start, count=1):
+    """The registers read, or the exception code."""
+    pdu = ask(server, fc, u16(start, count))
+    if pdu[0] & 0x80:
+        return pdu[1]
+    return list(struct.unpack(">" + "H" * count, pdu[2:]))
+
+
+def exception_of(pdu):
+    return pdu[1] if pdu[0] & 0x80 else 0
+
+
+@pytest.fixture
+def plant():
+    rt, s = make_server()
+    rt.inputs[0] = True
+    rt.scan(0)
+    rt.scan(10)
+    return rt, s
+
+
+@pytest.mark.parametrize(
+    "first, size",
+    [
+        (M.IR_STATUS, M.STATUS_SIZE),
+        (M.IR_VARS, 2 * N_VARS),
+        (M.IR_BLOCKS, M.BLOCK_REGS * N_BLOCKS),
+        (M.IR_POWER, (N_RUNGS + 15) // 16),
+        (M.IR_FORCED, (N_VARS + 15) // 16),
+    ],
+    ids=["status", "variables", "blocks", "power", "forced"],
+)
+def test_each_diagnostic_window_ends_exactly(plant, first, size):
+    _rt, s = plant
+    last = first + size - 1
+    assert isinstance(read(s, 4, first, size), list)  # the whole window at once
+    assert isinstance(read(s, 4, last), list)  # its last register
+    assert read(s, 4, last + 1) == ILLEGAL_ADDRESS  # one past it
+    assert read(s, 4, last, 2) == ILLEGAL_ADDRESS  # a read that runs over the end
+    assert read(s, 4, first - 1) == ILLEGAL_ADDRESS  # just before it
+    assert read(s, 4, first - 1, 2) == ILLEGAL_ADDRESS
+
+
+def test_last_registers_hold_the_last_item(plant):
+    rt, s = plant
+    # variable 9 is K = 3: its low word is the window's last register
+    assert read(s, 4, M.IR_VARS + 2 * N_VARS - 2, 2) == [0, 3]
+    # block 1 is the CTU: kind (5) and retain flag are its last two registers
+    assert read(s, 4, M.IR_BLOCKS + M.BLOCK_REGS * N_BLOCKS - 2, 2) == [5, 0]
+    assert read(s, 4, M.IR_STATUS + M.STATUS_SIZE - 1) == [0]  # first-scan flag: no longer
+    rt.force(3, True)
+    assert read(s, 4, M.IR_FORCED) == [1 << 3]
+
+
+@pytest.mark.parametrize("n_rungs", [1, 15, 16, 17, 32, 33])
+def test_power_flow_window_is_one_register_per_16_rungs(n_rungs):
+    body = "".join(
+        "rung: true -> x\n" if r % 2 == 0 else "rung: false -> y\n" for r in range(n_rungs)
+    )
+    rt, s = server_for("program p\nvar x : bool\nvar y : bool\n" + body)
+    rt.scan(0)
+    words = (n_rungs + 15) // 16
+    regs = read(s, 4, M.IR_POWER, words)
+    bits = [(regs[r // 16] >> (r % 16)) & 1 for r in range(16 * words)]
+    assert bits == [1 if r < n_rungs and r % 2 == 0 else 0 for r in range(16 * words)]
+    assert read(s, 4, M.IR_POWER + words) == ILLEGAL_ADDRESS
+
+
+@pytest.mark.parametrize("n_vars", [15, 16, 17])
+def test_forced_set_and_forcing_registers_end_at_the_last_variable(n_vars):
+    # every variable an output, so each one can be forced: the last is variable n_vars - 1
+    decls = "".join(f"output o{i} : bool at %QX{i // 8}.{i % 8}\n" for i in range(n_vars))
+    rt, s = server_for("program p\n" + decls + f"rung: true -> o{n_vars - 1}\n")
+    last = M.HR_FORCE + n_vars - 1
+    assert exception_of(ask(s, 6, u16(last, 1))) == 0
+    assert rt.forced == {n_vars - 1: True}
+    assert read(s, 3, last) == [1]
+    assert read(s, 4, M.IR_FORCED + (n_vars - 1) // 16) == [1 << ((n_vars - 1) % 16)]
+    assert exception_of(ask(s, 6, u16(last + 1, 1))) == ILLEGAL_ADDRESS
+    assert read(s, 3, last + 1) == ILLEGAL_ADDRESS
+    assert read(s, 3, last, 2) == ILLEGAL_ADDRESS
+    assert exception_of(ask(s, 16, u16(last, 2), 4, u16(1, 1))) == ILLEGAL_ADDRESS
+    assert rt.forced == {n_vars - 1: True}  # the refused write changed nothing
+    assert read(s, 4, M.IR_FORCED + (n_vars + 15) // 16) == ILLEGAL_ADDRESS
+    assert exception_of(ask(s, 6, u16(M.HR_FORCE - 1, 1))) == ILLEGAL_ADDRESS
+    # releasing: variable n_vars - 1 is the last that exists
+    assert exception_of(ask(s, 6, u16(M.HR_RELEASE, n_vars))) == ILLEGAL_VALUE
+    assert exception_of(ask(s, 6, u16(M.HR_RELEASE, n_vars - 1))) == 0
+    assert rt.forced == {}
+
+
+def test_forcing_a_variable_that_is_neither_input_nor_output_is_02(plant):
+    _rt, s = plant
+    assert exception_of(ask(s, 6, u16(M.HR_FORCE + N_VARS - 1, 1))) == ILLEGAL_ADDRESS  # K
+    assert read(s, 3, M.HR_FORCE + N_VARS - 1) == ILLEGAL_ADDRESS
+    assert read(s, 3, M.HR_FORCE + 3) == [0]  # motor, an output, not forced
+
+
+def test_command_registers_end_exactly(plant):
+    rt, s = plant
+    assert read(s, 3, M.HR_COMMAND, 2) == [0, 0]
+    assert read(s, 3, M.HR_COMMAND - 1) == ILLEGAL_ADDRESS
+    assert read(s, 3, M.HR_RELEASE + 1) == ILLEGAL_ADDRESS
+    assert read(s, 3, M.HR_RELEASE, 2) == ILLEGAL_ADDRESS
+    assert exception_of(ask(s, 6, u16(M.HR_COMMAND - 1, 1))) == ILLEGAL_ADDRESS
+    assert exception_of(ask(s, 6, u16(M.HR_RELEASE + 1, 1))) == ILLEGAL_ADDRESS
+    # command values: 1 (run) to 5 (clear math_error) exist, 0 and 6 do not
+    for bad in (0, M.CMD_CLEAR_MATH_ERROR + 1, 0xFFFF):
+        assert exception_of(ask(s, 6, u16(M.HR_COMMAND, bad))) == ILLEGAL_VALUE
+    assert read(s, 3, M.HR_COMMAND) == [0]  # a refused command is not recorded
+    assert exception_of(ask(s, 6, u16(M.HR_COMMAND, M.CMD_RUN))) == 0
+    assert exception_of(ask(s, 6, u16(M.HR_COMMAND, M.CMD_CLEAR_MATH_ERROR))) == 0
+    assert read(s, 3, M.HR_COMMAND) == [M.CMD_CLEAR_MATH_ERROR] and rt.state == 1
+
+
+def test_memory_registers_end_at_the_last_md_half():
+    rt, s = server_for(
+        "program p\nvar w : int at %MW1023\nvar d : dint = -2 at %MD1023\n"
+        "rung: true -> w := w, d := d\n"
+    )
+    assert read(s, 3, M.HR_MW + 1023) == [0]
+    assert read(s, 3, M.HR_MD + 2 * 1023, 2) == [0xFFFF, 0xFFFE]
+    assert M.HR_MD + 2 * 1024 == M.HR_MD_END
+    assert read(s, 3, M.HR_MD_END) == ILLEGAL_ADDRESS
+    assert exception_of(ask(s, 6, u16(M.HR_MD_END, 1))) == ILLEGAL_ADDRESS
+
+
+@pytest.fixture(scope="module")
+def all_bits():
+    """A program whose coils and discrete inputs fill a whole maximal bit read."""
+    decls = "".join(
+        f"input i{k} : bool at %IX{k // 8}.{k % 8}\noutput q{k} : bool at %QX{k // 8}.{k % 8}\n"
+        for k in range(M.MAX_READ_BITS)
+    )
+    rt, s = server_for("program p\n" + decls + "rung: i0 -> q0\n")
+    rt.scan(0)
+    return s
+
+
+@pytest.mark.parametrize("fc", [1, 2])
+def test_bit_read_counts_at_both_limits(all_bits, fc):
+    s = all_bits
+    for count in (0, M.MAX_READ_BITS + 1):
+        assert exception_of(ask(s, fc, u16(0, count))) == ILLEGAL_VALUE
+    assert ask(s, fc, u16(0, M.MAX_READ_BITS))[:2] == bytes([fc, M.MAX_READ_BITS // 8])
+    assert exception_of(ask(s, fc, u16(1, M.MAX_READ_BITS))) == ILLEGAL_ADDRESS  # one past
+
+
+@pytest.mark.parametrize("fc", [3, 4])
+def test_register_read_counts_at_both_limits(plant, fc):
+    _rt, s = plant
+    for count in (0, M.MAX_READ_REGISTERS + 1):
+        assert exception_of(ask(s, fc, u16(0, count))) == ILLEGAL_VALUE
+    # the largest count passes the count check; the addresses then decide
+    start = M.IR_VARS if fc == 4 else M.HR_COMMAND
+    assert exception_of(ask(s, fc, u16(start, M.MAX_READ_REGISTERS))) == ILLEGAL_ADDRESS
+    assert read(s, fc, start, 2) != ILLEGAL_ADDRESS
+
+
+def test_register_reads_do_not_wrap_past_65535(plant):
+    _rt, s = plant
+    assert read(s, 3, 0xFFFF, 2) == ILLEGAL_ADDRESS
+    assert read(s, 4, 0xFFFF, 1) == ILLEGAL_ADDRESS
+
+
+@pytest.mark.parametrize(
+    "fc, limit",
+    [(15, M.MAX_WRITE_BITS), (16, M.MAX_WRITE_REGISTERS)],
+)
+def test_write_counts_at_both_limits(plant, fc, limit):
+    _rt, s = plant
+    for count in (0, limit + 1):
+        nbytes = (count + 7) // 8 if fc == 15 else 2 * count
+        pdu = ask(s, fc, u16(0, count), nbytes & 0xFF, bytes(nbytes))
+        assert exception_of(pdu) == ILLEGAL_VALUE
+    # the most a request may carry: counted right, refused only for the unmapped address
+    nbytes = (limit + 7) // 8 if fc == 15 else 2 * limit
+    assert exception_of(ask(s, fc, u16(0, limit), nbytes, bytes(nbytes))) == ILLEGAL_ADDRESS
+
+
+def test_read_write_counts_at_both_limits(plant):
+    _rt, s = plant
+    reads, writes = M.MAX_READ_REGISTERS, M.MAX_RW_WRITE_REGISTERS
+
+    def rw(n_read, n_write):
+        body = u16(M.IR_STATUS, n_read, M.HR_MW, n_write) + bytes([2 * n_write & 0xFF])
+        return exception_of(ask(s, 23, body, bytes(2 * n_write)))
+
+    assert rw(reads + 1, 1) == ILLEGAL_VALUE
+    assert rw(1, writes + 1) == ILLEGAL_VALUE
+    assert rw(0, 1) == ILLEGAL_VALUE and rw(1, 0) == ILLEGAL_VALUE
+    # at the limits the counts pass and the addresses decide (MW1.. are unmapped: 02)
+    assert rw(reads, writes) == ILLEGAL_ADDRESS
