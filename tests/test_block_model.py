@@ -16,6 +16,7 @@ import random
 
 import rung
 from rung.runtime import Runtime
+from rung.runtime.modbus_device import ModbusDevice
 
 SCALE = int(os.environ.get("RUNG_FUZZ_SCALE", "1"))
 N_SEQUENCES = 4000 * SCALE
@@ -23,6 +24,7 @@ TICKS = 1 << 30  # the board's ticks_ms period: the runtime sees timestamps modu
 INT_MIN, INT_MAX = -32768, 32767
 
 IDLE, TIMING, DONE = "idle", "timing", "done"
+STATE_CODES = {IDLE: 0, TIMING: 1, DONE: 2}  # a timer's state register over Modbus
 
 # ---- the model ---------------------------------------------------------------------------
 
@@ -253,6 +255,7 @@ class ProgramModel:
         out = {"re": self.re, "fe": self.fe, "ge": self.ge}
         for name, m in self.timers.items():
             out[name + ".Q"], out[name + ".ET"], out[name + ".PT"] = m.q, m.et, m.pt
+            out[name + ".state"] = STATE_CODES[m.state]
         for name, m in self.counters.items():
             out[name + ".CV"], out[name + ".PV"] = m.cv, m.pv
             if m.kind == "CTUD":
@@ -302,7 +305,7 @@ def sequence(seed):
             inputs[g] = not inputs[g]
         writes = {}
         if r.random() < 0.07:  # PT changed while running (rarely negative: Modbus can)
-            pt = preset(r, period, n) if r.random() < 0.9 else -r.randint(1, 100)
+            pt = preset(r, period, n) if r.random() < 0.9 else r.choice((-1, -r.randint(2, 99)))
             writes[r.choice(list(TIMERS)) + ".PT"] = pt
         if r.random() < 0.05:
             writes[r.choice(list(COUNTERS)) + ".PV"] = r.choice((0, 1, 2, 5, -1, INT_MAX))
@@ -323,6 +326,7 @@ def apply_write(model, name, value):
 def check(rt, seed):
     """Run one sequence on the runtime and the model; a mismatch names the scan."""
     period, scans = sequence(seed)
+    device = ModbusDevice(rt)
     rt.restart()
     model = ProgramModel()
     previous = None
@@ -345,7 +349,9 @@ def check(rt, seed):
         model.scan(inputs, dt)
         history.append((t, dt, {n for n, v in inputs.items() if v}, writes, restart))
         want = model.observe()
-        got = {name: rt.get(name) for name in want}
+        got = {name: rt.get(name) for name in want if not name.endswith(".state")}
+        for b, name in enumerate(TIMERS):  # declared first, in this order
+            got[name + ".state"] = device.block_register(b, 1)
         if got != want:
             diff = {n: (got[n], want[n]) for n in want if got[n] != want[n]}
             lines = [f"seed {seed}, scan {k} (period {period}): runtime vs model {diff}"]

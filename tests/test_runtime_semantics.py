@@ -345,11 +345,12 @@ def test_finished_timers_hold_q_and_et_when_pt_changes(kind, steps, want):
     assert timer_trace(kind, 20, steps)[-2:] == [want, want]
 
 
+@pytest.mark.parametrize("pt", [-1, -5])
 @pytest.mark.parametrize("kind", ["TON", "TOF", "TP", "RTO"])
-def test_a_negative_pt_counts_as_zero(kind):
+def test_a_negative_pt_counts_as_zero(kind, pt):
     # PT is a time (signed 32 bits): -5 comes through Runtime.set or Modbus, never from
     # the compiler; ET never goes negative and the timer is done at once
-    steps = [(0, kind == "TOF"), (10, kind != "TOF", -5), (20, kind != "TOF"), (30, False)]
+    steps = [(0, kind == "TOF"), (10, kind != "TOF", pt), (20, kind != "TOF"), (30, False)]
     got = timer_trace(kind, 100, steps)
     assert all(et == 0 for _, et in got)
     if kind in ("TON", "RTO"):

@@ -8,12 +8,14 @@ Results: build/mutate/report-*.txt (counts) and survivors-*.txt (what to look at
 
     python tools/mutate.py [TARGET ...]     targets: blocks arith modbus_pdu modbus_device
                                             checker (default: all)
-    MUTATE_RESUME=1 python tools/mutate.py ...   go on with interrupted sessions
+    MUTATE_RESUME=1 python tools/mutate.py ...   go on with interrupted sessions and try
+                                                 their survivors again
 """
 
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -28,7 +30,8 @@ PYTEST = sys.executable + " -m pytest -x -q -p no:cacheprovider --no-header"
 TARGETS = {
     "blocks": (
         "runtime/blocks.py",
-        "tests/test_block_model.py tests/test_runtime_semantics.py tests/test_limits_values.py",
+        "tests/test_block_model.py tests/test_limits_blocks.py tests/test_runtime_semantics.py"
+        " tests/test_limits_values.py",
         None,
     ),
     "arith": (
@@ -111,7 +114,10 @@ def run_target(name):
     with open(os.path.join(tree, module), encoding="utf-8") as f:
         lines = f.read().splitlines()
     if os.path.exists(session) and os.environ.get("MUTATE_RESUME") == "1":
-        # go on with an interrupted session: the mutants already run keep their results
+        # go on with an interrupted session: the mutants already killed keep their results,
+        # the survivors are tried again (against tests added since)
+        with sqlite3.connect(session) as db:
+            db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
         subprocess.run([cr, "exec", config, session], cwd=tree, env=env, check=True)
         return summarise(name, session, lines)
     if os.path.exists(session):
