@@ -219,3 +219,72 @@ def test_read_write_counts_at_both_limits(plant):
     assert rw(0, 1) == ILLEGAL_VALUE and rw(1, 0) == ILLEGAL_VALUE
     # at the limits the counts pass and the addresses decide (MW1.. are unmapped: 02)
     assert rw(reads, writes) == ILLEGAL_ADDRESS
+
+
+# ---- exact answers where the counts and lengths end ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pdu",
+    [
+        (1, u16(0), 1),  # reads: exactly 5 bytes
+        (4, u16(0, 1), 0),
+        (5, u16(0), 0xFF),  # write single coil / register: exactly 5 bytes
+        (5, u16(0, 0xFF00), 0),
+        (6, u16(1024), 7),
+        (6, u16(1024, 7), 0),
+        (15, u16(0, 1)),  # 5 bytes: no byte count
+        (15, u16(0, 1), 1),  # byte count without its data
+        (15, u16(0, 1), 1, 1, 0),  # one data byte too many
+        (16, u16(1024, 1)),
+        (16, u16(1024, 1), 2, 0),
+        (16, u16(1024, 1), 2, u16(7), 0),
+        (23, u16(1024, 1, 1024, 1)),  # 9 bytes: no byte count
+        (23, u16(1024, 1, 1024, 1), 2, 0),
+        (23, u16(1024, 1, 1024, 1), 2, u16(7), 0),
+    ],
+)
+def test_malformed_lengths_answer_03_with_their_function_code(plant, pdu):
+    rt, s = plant
+    assert ask(s, *pdu) == bytes([pdu[0] | 0x80, ILLEGAL_VALUE])
+    assert rt.get("setp") == 500 and rt.get("motor") is True  # nothing written
+
+
+@pytest.mark.parametrize("value", [0x0001, 0x00FF, 0xFF01, 0xFFFF, 0x8000])
+def test_write_single_coil_takes_only_ff00_or_0000(plant, value):
+    rt, s = plant
+    assert ask(s, 5, u16(0, value)) == bytes([0x85, ILLEGAL_VALUE])
+    assert rt.get("motor") is True
+    assert ask(s, 5, u16(0, 0x0000)) == bytes([5]) + u16(0, 0x0000)
+    assert rt.get("motor") is False
+    assert ask(s, 5, u16(0, 0xFF00)) == bytes([5]) + u16(0, 0xFF00)
+    assert rt.get("motor") is True
+
+
+def test_read_write_checks_every_read_address_before_writing(plant):
+    rt, s = plant
+    # the write is fine, the read runs past %MW0 (1025 is unmapped): 02 and nothing written
+    assert ask(s, 23, u16(1024, 2, 1024, 1), 2, u16(7)) == bytes([0x97, ILLEGAL_ADDRESS])
+    assert rt.get("setp") == 500
+    # a register that holds 0 is mapped all the same (the command register reads 0)
+    assert ask(s, 23, u16(M.HR_COMMAND, 1, 1024, 1), 2, u16(7)) == bytes([23, 2]) + u16(0)
+    assert rt.get("setp") == 7
+    # written first, then read: the answer shows the new value
+    assert ask(s, 23, u16(1024, 1, 1024, 1), 2, u16(9)) == bytes([23, 2]) + u16(9)
+
+
+def test_device_identification_objects_are_framed_exactly(plant):
+    _rt, s = plant
+    for code, first, ids in [(1, 0, [0, 1, 2]), (2, 0, [0, 1, 2, 3, 4, 5]), (4, 2, [2])]:
+        resp = ask(s, 0x2B, 0x0E, code, first)
+        # byte 3, the conformity level, is the device's own (issue 8 point 19, elsewhere)
+        assert resp[:3] == bytes([0x2B, 0x0E, code]) and resp[4:6] == bytes([0, 0])
+        assert resp[6] == len(ids)
+        pos, seen = 7, []
+        for _ in ids:
+            obj, size = resp[pos], resp[pos + 1]
+            data = resp[pos + 2 : pos + 2 + size]
+            assert len(data) == size and size > 0 and all(32 <= b < 127 for b in data)
+            seen.append(obj)
+            pos += 2 + size
+        assert seen == ids and pos == len(resp)  # nothing after the last object

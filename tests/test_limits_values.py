@@ -136,3 +136,13 @@ def test_cycle_at_its_limits_loads(cycle, ms):
 @pytest.mark.parametrize("cycle", ["0ms", "60001ms", "1m1ms", "60s1ms", TIME_PAST])
 def test_cycle_one_past_its_limits_is_e042(cycle):
     assert error_codes("var x : int\nrung: true -> x := 1\n", cycle) == {"E042"}
+
+
+def test_real_literals_at_the_binary32_limits():
+    # one beyond (1e39) is the compiler's range error of issue 8 point 6, tested there
+    rt = loaded(
+        "var a : real = 3.4028234e38\nvar b : real = -3.4028234e38\nvar c : real\n"
+        "rung: true -> c := 1.17549435e-38\n"
+    )
+    assert (rt.get("a"), rt.get("b")) == (3.4028234663852886e38, -3.4028234663852886e38)
+    assert rt.get("c") == 1.1754943508222875e-38
