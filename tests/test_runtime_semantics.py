@@ -345,6 +345,24 @@ def test_finished_timers_hold_q_and_et_when_pt_changes(kind, steps, want):
     assert timer_trace(kind, 20, steps)[-2:] == [want, want]
 
 
+@pytest.mark.parametrize("reset_first", [False, True])
+def test_a_ton_that_resets_itself_repeats_every_pt_exactly(reset_first):
+    drive, reset = "rung: true -> t\n", "rung: t.Q -> reset t, n := n + 1\n"
+    rungs = reset + drive if reset_first else drive + reset
+    rt = Runtime(
+        rung.compile_source(
+            HEAD + "timer t : TON = 50ms\nvar n : int\n" + rungs, "t.rung"
+        ).to_bytes()
+    )
+    counted = []
+    for k in range(40):
+        rt.scan(10 * k)
+        counted.append(rt.get("n"))
+    times = [10 * k for k in range(1, 40) if counted[k] != counted[k - 1]]
+    assert [b - a for a, b in zip(times, times[1:], strict=False)] == [50] * (len(times) - 1)
+    assert times[0] == (60 if reset_first else 50)
+
+
 @pytest.mark.parametrize("pt", [-1, -5])
 @pytest.mark.parametrize("kind", ["TON", "TOF", "TP", "RTO"])
 def test_a_negative_pt_counts_as_zero(kind, pt):
