@@ -288,3 +288,127 @@ def test_device_identification_objects_are_framed_exactly(plant):
             seen.append(obj)
             pos += 2 + size
         assert seen == ids and pos == len(resp)  # nothing after the last object
+
+
+# ---- every bit of the 32-bit values, and the counters' flags ---------------------------
+
+
+def words(server, start, count):
+    regs = read(server, 4, start, count)
+    assert isinstance(regs, list), regs
+    return regs
+
+
+def test_variables_window_gives_all_32_bits_of_every_variable(plant):
+    rt, s = plant
+    rt.set("total", -2)  # high word 0xFFFF
+    rt.set("setp", -1)  # an int: sign-extended
+    rt.write_slot(rt.slot("total"), -(2**31) + 0x12345)
+    regs = words(s, M.IR_VARS, 2 * N_VARS)
+    got = [(regs[2 * i] << 16) | regs[2 * i + 1] for i in range(N_VARS)]
+    assert got[6] == 0xFFFFFFFF and got[7] == 0x80012345
+    assert got[8] == struct.unpack(">I", struct.pack(">f", 1.5))[0]  # ratio's bits
+
+
+def test_block_window_gives_all_32_bits_of_et_pt_cv_pv():
+    src = (
+        "program b\ninput a : bool at %IX0.0\ntimer t : TON = 596h31m23s647ms\n"
+        "counter c : CTUD = -32768\ncounter d : CTD = 3\ncounter u : CTU = 0\n"
+        "rung: a -> t, count c, count_down d, count u\n"
+    )
+    rt, s = server_for(src)
+    rt.scan(0)
+    rt.set("t.ET", 0x1ABCD)
+    rt.set("c.CV", -2)
+    t, c = words(s, M.IR_BLOCKS, 8), words(s, M.IR_BLOCKS + 8, 8)
+    assert (t[2] << 16 | t[3], t[4] << 16 | t[5]) == (0x1ABCD, 2**31 - 1)
+    assert (c[2] << 16 | c[3], c[4] << 16 | c[5]) == (0xFFFFFFFE, 0xFFFF8000)
+
+
+def test_block_window_flags_are_each_counters_own():
+    src = (
+        "program b\ninput a : bool at %IX0.0\ncounter ud : CTUD = 1\ncounter d : CTD = 3\n"
+        "counter u : CTU = 1\nrung: a -> count ud, count_down d, count u\n"
+    )
+    rt, s = server_for(src)
+
+    def flags():
+        return [tuple(words(s, M.IR_BLOCKS + 8 * b, 2)) for b in range(3)]
+
+    rt.scan(0)  # CV 0 everywhere: CTUD QU 0 QD 1, CTD Q (= QD) 1, CTU Q 0 (no QD)
+    assert flags() == [(0, 1), (1, 1), (0, 0)]
+    assert (rt.get("ud.QU"), rt.get("ud.QD"), rt.get("d.Q"), rt.get("u.Q")) == (
+        False,
+        True,
+        True,
+        False,
+    )
+    for name in ("ud.CV", "d.CV", "u.CV"):
+        rt.set(name, 2)
+    rt.scan(10)
+    assert flags() == [(1, 0), (0, 0), (1, 0)]
+
+
+def test_status_block_gives_all_32_bits_of_its_counters():
+    rt, s = make_server()
+    dev = s.device
+    assert words(s, M.IR_STATUS + M.ST_FIRST_SCAN, 1) == [1]  # the next scan is the first
+    rt.scan(0)
+    assert words(s, M.IR_STATUS + M.ST_FIRST_SCAN, 1) == [0]
+    rt.scan_count = 0x12345
+    dev.stats.record(0x10000 + 7, 10)  # 65543 us: an overrun of a 10 ms cycle
+    dev.stats.max_us = 0x2FFFF
+    dev.stats.overruns = 0x10001
+    regs = words(s, M.IR_STATUS, M.STATUS_SIZE)
+
+    def u32(off):
+        return regs[off] << 16 | regs[off + 1]
+
+    assert u32(M.ST_SCANS) == 0x12345 and u32(M.ST_LAST_US) == 0x10007
+    assert u32(M.ST_MAX_US) == 0x2FFFF and u32(M.ST_AVG_US) == 0x10007
+    assert u32(M.ST_OVERRUNS) == 0x10001 and u32(M.ST_CRC) == rt.crc
+
+
+def test_md_writes_keep_the_sign_and_every_bit(plant):
+    rt, s = plant
+    # %MD0 is `total` (dint) at holding 2048-2049, high word first
+    assert ask(s, 16, u16(M.HR_MD, 2), 4, u16(0xFFFF, 0xFFFE))[0] == 16
+    assert rt.get("total") == -2
+    assert ask(s, 16, u16(M.HR_MD, 2), 4, u16(0x8000, 0x0001))[0] == 16
+    assert rt.get("total") == -(2**31) + 1
+    assert ask(s, 6, u16(M.HR_MD + 1, 0x1234))[0] == 6  # the low half alone
+    assert rt.get("total") == -(2**31) + 0x1234
+    assert read(s, 3, M.HR_MD, 2) == [0x8000, 0x1234]
+
+
+def test_multi_writes_check_every_value_and_address():
+    src = (
+        "program w\n"
+        + "".join(f"output q{k} : bool at %QX{k // 8}.{k % 8}\n" for k in range(16))
+        + "var m0 : int at %MW0\nvar m1 : int at %MW1\nrung: true -> q0\n"
+    )
+    rt, s = server_for(src)
+    # 16 coils from coil 1: the 16th, coil 16, is not mapped
+    assert ask(s, 15, u16(1, 16), 2, bytes([0xFF, 0xFF])) == bytes([0x8F, ILLEGAL_ADDRESS])
+    # 15 coils from coil 1, a pattern across two data bytes
+    assert ask(s, 15, u16(1, 15), 2, bytes([0b10100101, 0b0110110])) == bytes([15]) + u16(1, 15)
+    pattern = [(0b0011011010100101 >> k) & 1 == 1 for k in range(15)]
+    assert [rt.get(f"q{k}") for k in range(1, 16)] == pattern
+    # FC23 writes both registers, each its own value
+    assert ask(s, 23, u16(M.HR_MW, 2, M.HR_MW, 2), 4, u16(11, 22)) == bytes([23, 4]) + u16(11, 22)
+    assert (rt.get("m0"), rt.get("m1")) == (11, 22)
+    # FC16 over the command and release registers: the second value (release variable 99,
+    # which does not exist) is refused, so the first (stop) is not executed either
+    assert ask(s, 16, u16(M.HR_COMMAND, 2), 4, u16(M.CMD_STOP, 99)) == bytes([0x90, ILLEGAL_VALUE])
+    assert rt.state == 1
+    assert ask(s, 16, u16(M.HR_COMMAND, 2), 4, u16(M.CMD_STOP, 0))[0] == 16
+    assert rt.state == 0
+
+
+def test_identification_restarts_at_object_0_and_clears_a_used_buffer(plant):
+    _rt, s = plant
+    fresh = ask(s, 0x2B, 0x0E, 1, 0)
+    assert ask(s, 0x2B, 0x0E, 1, 5) == fresh  # past the last basic object: from 0
+    out = bytearray(b"\xff" * 260)  # a server reuses its buffer: no byte may be left over
+    n = s.process(bytes([0x2B, 0x0E, 1, 0]), 4, out)
+    assert bytes(out[:n]) == fresh
