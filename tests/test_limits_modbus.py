@@ -412,3 +412,56 @@ def test_identification_restarts_at_object_0_and_clears_a_used_buffer(plant):
     out = bytearray(b"\xff" * 260)  # a server reuses its buffer: no byte may be left over
     n = s.process(bytes([0x2B, 0x0E, 1, 0]), 4, out)
     assert bytes(out[:n]) == fresh
+
+
+def test_bit_reads_pack_every_bit_in_place(all_bits):
+    s = all_bits
+    assert ask(s, 1, u16(0, 16)) == bytes([1, 2, 0, 0])  # all off: zero bytes, no stray bit
+    assert ask(s, 2, u16(0, 9)) == bytes([2, 2, 0, 0])
+
+
+def test_bit_reads_of_a_pattern():
+    decls = "".join(f"output q{k} : bool at %QX{k // 8}.{k % 8}\n" for k in range(24))
+    rt, s = server_for("program p\n" + decls + "rung: q0 -> q0\n")
+    pattern = 0b101100111000111101011001
+    for k in range(24):
+        rt.set(f"q{k}", bool(pattern >> k & 1))
+    assert ask(s, 1, u16(0, 24)) == bytes([1, 3]) + pattern.to_bytes(3, "little")
+    assert ask(s, 1, u16(3, 10)) == bytes([1, 2]) + ((pattern >> 3) & 0x3FF).to_bytes(2, "little")
+
+
+def test_identification_objects_end_at_the_last_one(plant):
+    _rt, s = plant
+    last = len(s.identity) - 1
+    assert ask(s, 0x2B, 0x0E, 4, last)[7] == last
+    assert ask(s, 0x2B, 0x0E, 4, last + 1) == bytes([0xAB, ILLEGAL_ADDRESS])
+
+
+def test_block_retain_flags_and_fresh_scan_statistics():
+    rt, s = server_for(
+        "program r\ninput a : bool at %IX0.0\ntimer t : TON = 1s retain\ntimer u : TON = 1s\n"
+        "rung: a -> t, u\n"
+    )
+    assert words(s, M.IR_BLOCKS + 7, 1) == [1] and words(s, M.IR_BLOCKS + 8 + 7, 1) == [0]
+    regs = words(s, M.IR_STATUS, M.STATUS_SIZE)
+    assert regs[M.ST_CLIENTS] == 0 and regs[M.ST_OVERRUNS : M.ST_OVERRUNS + 2] == [0, 0]
+
+
+def test_an_overrun_is_a_scan_longer_than_the_cycle():
+    from rung.runtime.modbus_device import ScanStats
+
+    st = ScanStats()
+    for us in (1, 5000, 9999, 10000):  # up to the 10 ms cycle: not an overrun
+        st.record(us, 10)
+    assert st.overruns == 0 and st.max_us == 10000
+    st.record(10001, 10)
+    assert st.overruns == 1 and st.last_us == 10001
+
+
+def test_forcing_values_for_bools_and_ints(plant):
+    rt, s = plant
+    for value, want in ((1, True), (0, False), (2, True)):  # any non-zero forces a bool on
+        assert ask(s, 6, u16(M.HR_FORCE + 0, value))[0] == 6
+        assert rt.forced[0] is want
+    assert ask(s, 6, u16(M.HR_FORCE + 5, 0xFFFF))[0] == 6  # speed, an int output
+    assert rt.forced[5] == -1
