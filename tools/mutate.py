@@ -90,6 +90,15 @@ def copy_tree(tree):
         os.symlink(os.path.join("..", sub), os.path.join(tree, "rung", sub))
 
 
+def _has_results(session):
+    if not os.path.exists(session):
+        return False
+    with sqlite3.connect(session) as db:
+        return bool(
+            db.execute("SELECT name FROM sqlite_master WHERE name = 'work_results'").fetchall()
+        )
+
+
 def run_target(name):
     module, tests, line_filter = TARGETS[name]
     tree = os.path.join(OUT, "tree-" + name)  # one per target: targets can run side by side
@@ -113,7 +122,7 @@ def run_target(name):
     cr = os.path.join(os.path.dirname(sys.executable), "cosmic-ray")
     with open(os.path.join(tree, module), encoding="utf-8") as f:
         lines = f.read().splitlines()
-    if os.path.exists(session) and os.environ.get("MUTATE_RESUME") == "1":
+    if os.environ.get("MUTATE_RESUME") == "1" and _has_results(session):
         # go on with an interrupted session: the mutants already killed keep their results,
         # the survivors are tried again (against tests added since)
         with sqlite3.connect(session) as db:
