@@ -306,8 +306,9 @@ def test_variables_window_gives_all_32_bits_of_every_variable(plant):
     rt.write_slot(rt.slot("total"), -(2**31) + 0x12345)
     regs = words(s, M.IR_VARS, 2 * N_VARS)
     got = [(regs[2 * i] << 16) | regs[2 * i + 1] for i in range(N_VARS)]
-    assert got[6] == 0xFFFFFFFF and got[7] == 0x80012345
-    assert got[8] == struct.unpack(">I", struct.pack(">f", 1.5))[0]  # ratio's bits
+    ratio = struct.unpack(">I", struct.pack(">f", 1.5))[0]  # a real as its binary32 bits
+    # start (true), stop (false), level, motor, lamp, speed, setp, total, ratio, K
+    assert got == [1, 0, 0, 1, 0, 0, 0xFFFFFFFF, 0x80012345, ratio, 3]
 
 
 def test_block_window_gives_all_32_bits_of_et_pt_cv_pv():
@@ -465,3 +466,50 @@ def test_forcing_values_for_bools_and_ints(plant):
         assert rt.forced[0] is want
     assert ask(s, 6, u16(M.HR_FORCE + 5, 0xFFFF))[0] == 6  # speed, an int output
     assert rt.forced[5] == -1
+
+
+def test_commands_each_do_their_own_thing(plant):
+    rt, s = plant
+    rt.force(3, True)
+    rt.write_slot(rt.layout.math_error, True)
+    rt.math_error = True
+    assert ask(s, 6, u16(M.HR_COMMAND, M.CMD_CLEAR_MATH_ERROR))[0] == 6
+    assert rt.math_error is False and rt.forced == {3: True}  # forces untouched
+    assert ask(s, 6, u16(M.HR_COMMAND, M.CMD_RELEASE_ALL)) == bytes([6]) + u16(
+        M.HR_COMMAND, M.CMD_RELEASE_ALL
+    )
+    assert rt.forced == {} and rt.state == 1
+    rt.fault()
+    assert ask(s, 6, u16(M.HR_COMMAND, M.CMD_RUN))[0] == 6
+    assert rt.state == 2  # RUN does not leave FAULT
+    assert ask(s, 6, u16(M.HR_COMMAND, M.CMD_FAULT_RESET))[0] == 6
+    assert rt.state == 1 and rt.fault_code == 0
+    assert read(s, 3, M.HR_COMMAND) == [M.CMD_FAULT_RESET]
+
+
+def test_variable_0_and_single_register_writes():
+    # variable 0 is a %QW output: the first holding register of the map
+    rt, s = server_for("program w\noutput w0 : int at %QW0\nrung: false -> w0 := 1\n")
+    assert ask(s, 6, u16(M.HR_QW, 0xFFFE)) == bytes([6]) + u16(M.HR_QW, 0xFFFE)
+    assert rt.get("w0") == -2
+    assert ask(s, 16, u16(M.HR_QW, 1), 2, u16(5)) == bytes([16]) + u16(M.HR_QW, 1)
+    assert rt.get("w0") == 5 and read(s, 3, M.HR_QW) == [5]
+
+
+def test_fresh_scan_statistics_are_zero_and_timer_q_is_its_own():
+    rt, s = server_for(
+        "program t\ninput a : bool at %IX0.0\ninput b : bool at %IX0.1\n"
+        "timer t : TON = 0ms\ntimer u : TON = 0ms\nrung: a -> t\nrung: b -> u\n"
+    )
+    regs = words(s, M.IR_STATUS, M.STATUS_SIZE)
+    assert regs[M.ST_LAST_US : M.ST_OVERRUNS + 2] == [0] * 8
+    rt.set("b", True)
+    rt.scan(0)
+    assert words(s, M.IR_BLOCKS, 1) == [0] and words(s, M.IR_BLOCKS + 8, 1) == [1]
+
+
+def test_identification_read_codes_at_both_ends(plant):
+    _rt, s = plant
+    assert ask(s, 0x2B, 0x0E, 0, 0) == bytes([0xAB, ILLEGAL_VALUE])
+    assert ask(s, 0x2B, 0x0E, 5, 0) == bytes([0xAB, ILLEGAL_VALUE])
+    assert ask(s, 0x2B, 0x0E, 4, 0)[:3] == bytes([0x2B, 0x0E, 4])

@@ -146,3 +146,48 @@ def test_real_literals_at_the_binary32_limits():
     )
     assert (rt.get("a"), rt.get("b")) == (3.4028234663852886e38, -3.4028234663852886e38)
     assert rt.get("c") == 1.1754943508222875e-38
+
+
+@pytest.mark.parametrize(
+    "expr, value",
+    [
+        ("max(32767, -32768)", 32767),  # literals alone: int while both fit an int
+        ("min(-32768, 32767)", -32768),
+        ("n + 32767", 32767),  # a literal beside an int: int up to the limits
+        ("n + -32768", -32768),
+    ],
+)
+def test_int_literals_at_the_limits_keep_an_expression_int(expr, value):
+    rt = loaded(f"var n : int\nvar x : int\nrung: true -> x := {expr}\n")
+    assert rt.get("x") == value
+
+
+@pytest.mark.parametrize(
+    "expr, value",
+    [
+        ("max(32768, 0)", 32768),
+        ("min(-32769, 0)", -32769),
+        ("n + 32768", 32768),
+        ("n + -32769", -32769),
+    ],
+)
+def test_int_literals_one_past_the_limits_make_an_expression_dint(expr, value):
+    # not a silent wrap: assigning the dint result to an int is E024
+    assert error_codes(f"var n : int\nvar x : int\nrung: true -> x := {expr}\n") == {"E024"}
+    rt = loaded(f"var n : int\nvar x : dint\nrung: true -> x := {expr}\n")
+    assert rt.get("x") == value
+
+
+def test_untyped_constants_at_the_int_limits_are_ints():
+    rt = loaded(
+        "const A = 32767\nconst C = -32768\nvar i : int\nvar j : int\n"
+        "rung: true -> i := A, j := C\n"
+    )
+    assert (rt.get("i"), rt.get("j")) == (32767, -32768)
+
+
+def test_int_literals_into_a_time_at_both_limits():
+    rt = loaded("var a : time\nvar b : time\nrung: true -> a := 2147483647, b := -2147483648\n")
+    assert (rt.get("a"), rt.get("b")) == (DINT_MAX, DINT_MIN)
+    for beyond in (DINT_MAX + 1, DINT_MIN - 1):
+        assert "E040" in error_codes(f"var a : time\nrung: true -> a := {beyond}\n")
