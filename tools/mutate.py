@@ -10,6 +10,8 @@ Results: build/mutate/report-*.txt (counts) and survivors-*.txt (what to look at
                                             checker (default: all)
     MUTATE_RESUME=1 python tools/mutate.py ...   go on with interrupted sessions and try
                                                  their survivors again
+    MUTATE_RESUME=1 MUTATE_FINISH=1 ...          only try the survivors again; mutants not
+                                                 run yet are reported as not run
 """
 
 import os
@@ -24,6 +26,7 @@ from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "build", "mutate")
+NOT_RUN = "not run: out of time (MUTATE_FINISH)"
 PYTEST = sys.executable + " -m pytest -x -q -p no:cacheprovider --no-header"
 
 # target -> (module, tests that cover it, regex a mutated line must match or None)
@@ -125,6 +128,14 @@ def run_target(name):
     if os.environ.get("MUTATE_RESUME") == "1" and _has_results(session):
         # go on with an interrupted session: the mutants already killed keep their results,
         # the survivors are tried again (against tests added since)
+        if os.environ.get("MUTATE_FINISH") == "1":
+            # out of time: the mutants not run yet are left out (counted as not run)
+            with use_db(session, WorkDB.Mode.open) as db:
+                for item in list(db.pending_work_items):
+                    db.set_result(
+                        item.job_id,
+                        WorkResult(output=NOT_RUN, worker_outcome=WorkerOutcome.SKIPPED),
+                    )
         with sqlite3.connect(session) as db:
             db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
         subprocess.run([cr, "exec", config, session], cwd=tree, env=env, check=True)
@@ -151,11 +162,12 @@ def run_target(name):
 
 
 def summarise(name, session, lines):
-    counts = {"killed": 0, "survived": 0, "incompetent": 0, "timeout": 0}
+    counts = {"killed": 0, "survived": 0, "incompetent": 0, "timeout": 0, "not run": 0}
     survivors = []
     with use_db(session, WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
             if result.worker_outcome == WorkerOutcome.SKIPPED:
+                counts["not run"] += result.output == NOT_RUN
                 continue
             if result.worker_outcome != WorkerOutcome.NORMAL:
                 counts["incompetent"] += 1
