@@ -323,10 +323,10 @@ def test_tp_rising_in_on_the_scan_its_pulse_ends_is_part_of_that_pulse():
 def test_finished_ton_keeps_q_and_et_when_pt_is_raised():
     # IN true, PT 20 -> 50 once Q is on: Q and ET stay as they were until IN falls
     steps = [(0, True), (10, True), (20, True), (30, True, 50), (40, True), (50, True)]
-    steps += [(60, True), (70, False), (80, True)]
+    steps += [(60, True), (70, False), (80, True), (120, True), (130, True)]
     got = timer_trace("TON", 20, steps)
     assert got[2:7] == [(True, 20)] * 5
-    assert got[7:] == [(False, 0), (False, 0)]
+    assert got[7:] == [(False, 0), (False, 0), (False, 40), (True, 50)]  # now PT 50
 
 
 @pytest.mark.parametrize(
