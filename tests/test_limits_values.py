@@ -191,3 +191,22 @@ def test_int_literals_into_a_time_at_both_limits():
     assert (rt.get("a"), rt.get("b")) == (DINT_MAX, DINT_MIN)
     for beyond in (DINT_MAX + 1, DINT_MIN - 1):
         assert "E040" in error_codes(f"var a : time\nrung: true -> a := {beyond}\n")
+
+
+def test_a_time_literal_past_its_limit_names_the_range():
+    with pytest.raises(CompileError) as info:
+        compile_body(f"var b : time = {TIME_PAST}\nrung: true -> b := b\n")
+    (error,) = [d for d in info.value.diagnostics if d.is_error]
+    assert error.code == "E040" and "(0..2147483647)" in error.message
+
+
+@pytest.mark.parametrize("dividend", ["1.0e38 * 10.0", "0.0 - 1.0e38 * 10.0", "big - big"])
+def test_real_mod_of_an_infinity_or_nan_is_the_one_nan(dividend):
+    import struct
+
+    rt = loaded(
+        f"var big : real = 3.0e38\nvar x : real\nrung: true -> x := ({dividend}) mod 2.0\n".replace(
+            "big - big", "big * 2.0 - big * 2.0"
+        )
+    )
+    assert struct.pack(">f", rt.get("x")) == bytes.fromhex("7fc00000")
