@@ -82,15 +82,15 @@ def test_last_registers_hold_the_last_item(plant):
 
 @pytest.mark.parametrize("n_rungs", [1, 15, 16, 17, 32, 33])
 def test_power_flow_window_is_one_register_per_16_rungs(n_rungs):
-    body = "".join(
-        "rung: true -> x\n" if r % 2 == 0 else "rung: false -> y\n" for r in range(n_rungs)
+    body = "".join(  # rung 0 off, so no bit is on by accident
+        "rung: true -> x\n" if r % 3 == 1 else "rung: false -> y\n" for r in range(n_rungs)
     )
     rt, s = server_for("program p\nvar x : bool\nvar y : bool\n" + body)
     rt.scan(0)
     words = (n_rungs + 15) // 16
     regs = read(s, 4, M.IR_POWER, words)
     bits = [(regs[r // 16] >> (r % 16)) & 1 for r in range(16 * words)]
-    assert bits == [1 if r < n_rungs and r % 2 == 0 else 0 for r in range(16 * words)]
+    assert bits == [1 if r < n_rungs and r % 3 == 1 else 0 for r in range(16 * words)]
     assert read(s, 4, M.IR_POWER + words) == ILLEGAL_ADDRESS
 
 
@@ -513,3 +513,24 @@ def test_identification_read_codes_at_both_ends(plant):
     assert ask(s, 0x2B, 0x0E, 0, 0) == bytes([0xAB, ILLEGAL_VALUE])
     assert ask(s, 0x2B, 0x0E, 5, 0) == bytes([0xAB, ILLEGAL_VALUE])
     assert ask(s, 0x2B, 0x0E, 4, 0)[:3] == bytes([0x2B, 0x0E, 4])
+
+
+def test_average_scan_time_is_exponential_with_weight_one_sixteenth():
+    from rung.runtime.modbus_device import ScanStats
+
+    st = ScanStats()
+    st.record(1000, 10)
+    assert st.avg_us == 1000  # the first scan sets it
+    st.record(1160, 10)
+    assert st.avg_us == 1010  # + (1160 - 1000) // 16
+    st.record(10, 10)
+    assert st.avg_us == 1010 + (10 - 1010) // 16
+
+
+def test_fault_reset_acts_only_in_fault_and_memory_is_not_forcible(plant):
+    rt, s = plant
+    rt.stop()
+    assert ask(s, 6, u16(M.HR_COMMAND, M.CMD_FAULT_RESET))[0] == 6
+    assert rt.state == 0  # a stopped runtime stays stopped
+    assert read(s, 3, M.HR_FORCE + 6) == ILLEGAL_ADDRESS  # setp, %MW0: memory
+    assert exception_of(ask(s, 6, u16(M.HR_FORCE + 6, 1))) == ILLEGAL_ADDRESS
