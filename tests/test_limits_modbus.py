@@ -534,3 +534,35 @@ def test_fault_reset_acts_only_in_fault_and_memory_is_not_forcible(plant):
     assert rt.state == 0  # a stopped runtime stays stopped
     assert read(s, 3, M.HR_FORCE + 6) == ILLEGAL_ADDRESS  # setp, %MW0: memory
     assert exception_of(ask(s, 6, u16(M.HR_FORCE + 6, 1))) == ILLEGAL_ADDRESS
+
+
+def test_identification_from_a_middle_object(plant):
+    _rt, s = plant
+    resp = ask(s, 0x2B, 0x0E, 1, 1)
+    assert resp[6] == 2 and resp[7] == 1  # objects 1 and 2, not a restart at 0
+
+
+def test_write_multiple_coils_of_one_and_a_byte_count_that_disagrees(plant):
+    rt, s = plant
+    assert ask(s, 15, u16(0, 1), 1, 0) == bytes([15]) + u16(0, 1)  # one coil is a count
+    assert rt.get("motor") is False
+    # byte count 2 for one coil, with the 2 bytes it announces: still malformed
+    assert ask(s, 15, u16(0, 1), 2, 1, 1) == bytes([0x8F, ILLEGAL_VALUE])
+    assert rt.get("motor") is False
+
+
+@pytest.mark.parametrize(
+    "pdu",
+    [
+        (5, u16(0, 0xFF00)),
+        (6, u16(1024, 0x1234)),
+        (15, u16(0, 2), 1, 3),
+        (16, u16(1024, 1), 2, u16(9)),
+    ],
+)
+def test_write_answers_echo_the_request_in_a_used_buffer(plant, pdu):
+    _rt, s = plant
+    req = b"".join(p if isinstance(p, bytes) else bytes([p]) for p in pdu)
+    out = bytearray(b"\xee" * 260)
+    n = s.process(req, len(req), out)
+    assert bytes(out[:n]) == req[:5]
