@@ -41,7 +41,7 @@ TARGETS = {
         "runtime/arith.py",
         # the reference-interpreter fuzz (tests/test_runtime_fuzz.py) is left out: 20 s a
         # mutant on two shared cores is more than a mutation run can afford
-        "tests/test_limits_values.py tests/test_runtime_semantics.py",
+        "tests/test_limits_arith.py tests/test_limits_values.py tests/test_runtime_semantics.py",
         None,
     ),
     "modbus_pdu": (
