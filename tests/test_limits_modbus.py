@@ -566,3 +566,30 @@ def test_write_answers_echo_the_request_in_a_used_buffer(plant, pdu):
     out = bytearray(b"\xee" * 260)
     n = s.process(req, len(req), out)
     assert bytes(out[:n]) == req[:5]
+
+
+def test_md_halves_and_forced_values_read_back_every_bit(plant):
+    rt, s = plant
+    assert ask(s, 16, u16(M.HR_MD, 2), 4, u16(0x1234, 0x5679))[0] == 16
+    assert ask(s, 6, u16(M.HR_MD, 0x8001))[0] == 6  # the high half alone keeps the low
+    assert rt.get("total") == -(2**31) + 0x00015679 and read(s, 3, M.HR_MD, 2) == [
+        0x8001,
+        0x5679,
+    ]
+    # ratio, a real at %MD1 (holding 2050-2051): its binary32 bits, the lowest one too
+    assert ask(s, 16, u16(M.HR_MD + 2, 2), 4, u16(0x3FC0, 0x0001))[0] == 16
+    assert struct.pack(">f", rt.get("ratio")) == bytes.fromhex("3fc00001")
+    assert read(s, 3, M.HR_MD + 2, 2) == [0x3FC0, 0x0001]
+    # forced values read back: an int output at -1, a bool at false and at true
+    ask(s, 6, u16(M.HR_FORCE + 5, 0xFFFF))
+    ask(s, 6, u16(M.HR_FORCE + 3, 0))
+    ask(s, 6, u16(M.HR_FORCE + 4, 1))
+    assert read(s, 3, M.HR_FORCE + 3, 3) == [0, 1, 0xFFFF]
+
+
+def test_status_math_error_register(plant):
+    rt, s = plant
+    assert words(s, M.IR_STATUS + M.ST_MATH_ERROR, 1) == [0]
+    rt.write_slot(rt.layout.math_error, True)
+    rt.math_error = True
+    assert words(s, M.IR_STATUS + M.ST_MATH_ERROR, 1) == [1]
