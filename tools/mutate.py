@@ -138,6 +138,8 @@ def run_target(name):
                         item.job_id,
                         WorkResult(output=NOT_RUN, worker_outcome=WorkerOutcome.SKIPPED),
                     )
+        before, _ = summarise(name, session, lines)
+        print(f"{name} before the retry: " + ", ".join(f"{k} {v}" for k, v in before.items()))
         with sqlite3.connect(session) as db:
             db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
         subprocess.run([cr, "exec", config, session], cwd=tree, env=env, check=True)
