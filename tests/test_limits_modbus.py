@@ -413,6 +413,8 @@ def test_identification_restarts_at_object_0_and_clears_a_used_buffer(plant):
     out = bytearray(b"\xff" * 260)  # a server reuses its buffer: no byte may be left over
     n = s.process(bytes([0x2B, 0x0E, 1, 0]), 4, out)
     assert bytes(out[:n]) == fresh
+    assert len(out) == 260  # and the caller's buffer keeps its size (a board's is fixed)
+    assert s.process(b"", 0, out) == 0  # an empty request has no answer
 
 
 def test_bit_reads_pack_every_bit_in_place(all_bits):
