@@ -53,3 +53,21 @@ def test_counter_outputs_before_the_first_scan_and_after_restart_follow_cv_0():
     assert outputs() == [True, True, False, True, False]
     rt.restart()  # not retained: back to CV 0, and the outputs with it before any scan
     assert outputs() == power_up
+
+
+def test_a_timer_reads_false_until_evaluated_and_restart_spares_the_next_retained_block():
+    src = (
+        "program r\ninput a : bool at %IX0.0\nvar seen : bool\ntimer t : TON = 0ms\n"
+        "counter c : CTU = 3\ncounter k : CTU = 3 retain\n"
+        "rung: t.Q -> seen\nrung: a -> t\nrung: a -> count c, count k\n"
+    )
+    rt = Runtime(rung.compile_source(src, "r.rung").to_bytes())
+    assert rt.get("t.Q") is False
+    rt.set("a", True)
+    rt.scan(0)  # rung 0 reads t.Q before rung 1 evaluates the timer: still false
+    assert rt.get("seen") is False and rt.get("t.Q") is True
+    rt.set("k.CV", 5)
+    rt.restart()  # c is re-initialised, the retained counter after it is not touched
+    assert rt.get("k.CV") == 5 and rt.get("c.CV") == 0 and rt.get("t.Q") is False
+    rt.scan(10)
+    assert rt.get("seen") is False

@@ -595,3 +595,22 @@ def test_status_math_error_register(plant):
     rt.write_slot(rt.layout.math_error, True)
     rt.math_error = True
     assert words(s, M.IR_STATUS + M.ST_MATH_ERROR, 1) == [1]
+
+
+def test_read_write_checks_and_refuses_the_values_it_writes(plant):
+    rt, s = plant
+    # a command through FC23: the value checked is the value written
+    assert ask(s, 23, u16(1024, 1, M.HR_COMMAND, 1), 2, u16(M.CMD_STOP)) == bytes([23, 2]) + u16(
+        500
+    )
+    assert rt.state == 0
+    assert ask(s, 23, u16(1024, 1, M.HR_COMMAND, 1), 2, u16(99)) == bytes([0x97, ILLEGAL_VALUE])
+    # a write to an unmapped register: 02 under FC23's own code
+    assert ask(s, 23, u16(1024, 1, 1025, 1), 2, u16(1)) == bytes([0x97, ILLEGAL_ADDRESS])
+
+
+def test_bit_reads_clear_a_used_buffer(all_bits):
+    s = all_bits
+    out = bytearray(b"\xff" * 260)
+    n = s.process(bytes([1]) + u16(0, 16), 5, out)
+    assert bytes(out[:n]) == bytes([1, 2, 0, 0])
