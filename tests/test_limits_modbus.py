@@ -324,6 +324,9 @@ def test_block_window_gives_all_32_bits_of_et_pt_cv_pv():
     t, c = words(s, M.IR_BLOCKS, 8), words(s, M.IR_BLOCKS + 8, 8)
     assert (t[2] << 16 | t[3], t[4] << 16 | t[5]) == (0x1ABCD, 2**31 - 1)
     assert (c[2] << 16 | c[3], c[4] << 16 | c[5]) == (0xFFFFFFFE, 0xFFFF8000)
+    rt.set("c.CV", 5)  # high words that differ: CV's 0, PV's 0xFFFF
+    c = words(s, M.IR_BLOCKS + 8, 8)
+    assert (c[2], c[3], c[4], c[5]) == (0, 5, 0xFFFF, 0x8000)
 
 
 def test_block_window_flags_are_each_counters_own():
@@ -614,3 +617,26 @@ def test_bit_reads_clear_a_used_buffer(all_bits):
     out = bytearray(b"\xff" * 260)
     n = s.process(bytes([1]) + u16(0, 16), 5, out)
     assert bytes(out[:n]) == bytes([1, 2, 0, 0])
+
+
+def test_timer_state_registers_follow_idle_timing_done():
+    rt, s = server_for(
+        "program t\ninput a : bool at %IX0.0\ntimer on : TON = 20ms\ntimer off : TOF = 20ms\n"
+        "rung: a -> on, off\n"
+    )
+
+    def states():
+        return [words(s, M.IR_BLOCKS + 8 * b + 1, 1)[0] for b in range(2)]
+
+    rt.scan(0)
+    assert states() == [0, 0]  # IN false: TON idle, TOF idle (no power-up pulse)
+    rt.set("a", True)
+    rt.scan(10)
+    assert states() == [1, 0]  # TON timing; TOF follows IN
+    rt.scan(30)
+    assert states() == [2, 0]  # TON done
+    rt.set("a", False)
+    rt.scan(40)
+    assert states() == [0, 1]  # TOF timing with IN false
+    rt.scan(60)
+    assert states() == [0, 2]
