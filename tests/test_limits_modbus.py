@@ -640,3 +640,9 @@ def test_timer_state_registers_follow_idle_timing_done():
     assert states() == [0, 1]  # TOF timing with IN false
     rt.scan(60)
     assert states() == [0, 2]
+
+
+def test_identification_from_the_last_basic_object(plant):
+    _rt, s = plant
+    resp = ask(s, 0x2B, 0x0E, 1, 2)  # object 2 exists: no restart at 0
+    assert resp[6] == 1 and resp[7] == 2
