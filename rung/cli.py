@@ -20,6 +20,10 @@ COMMANDS = {
     "sim": ("rung.emulator.commands.sim", "run a program in real time behind Modbus"),
     "test": ("rung.emulator.commands.test", "run scenario files against programs"),
     "boards": ("rung.boards.commands.boards", "list the boards and their I/O"),
+    "flash": ("rung.usb.flash", "make a board with MicroPython a PLC running a program"),
+    "deploy": ("rung.usb.deploy", "replace the program on a board, atomically"),
+    "config": ("rung.usb.config", "show or change a board's settings"),
+    "status": ("rung.usb.status", "show a board's state over USB"),
     "demo": ("rung.demo", "run the demo (used by `make demo`)"),
 }
 
