@@ -129,6 +129,9 @@ class BoardLink:
         """Leave the port (the board stays as it is)."""
         if self.transport is not None:
             with contextlib.suppress(Exception):
+                if self.transport.in_raw_repl:
+                    self.transport.exit_raw_repl()  # the user finds the friendly REPL
+            with contextlib.suppress(Exception):
                 self.transport.close()
             self.transport = None
 
@@ -215,6 +218,13 @@ class BoardLink:
             raise self.unplugged(exc) from None
         self.left_in = "the PLC is running"
         return data.decode(errors="replace")
+
+    def restart_quietly(self):
+        """restart() for a command that already failed: its own error wins."""
+        try:
+            self.restart(timeout=10)
+        except CommandError:
+            pass
 
 
 def _why(exc):
