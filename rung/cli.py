@@ -25,6 +25,7 @@ COMMANDS = {
     "config": ("rung.usb.config", "show or change a board's settings"),
     "status": ("rung.usb.status", "show a board's state over USB"),
     "demo": ("rung.demo", "run the demo (used by `make demo`)"),
+    "vboard": ("rung.vboard.command", "run a virtual board: the firmware on MicroPython's unix port"),
 }
 
 

@@ -323,6 +323,17 @@ class VirtualBoard:
             return None
         return self.io.get(L.PWM_FREQ + 4 * s, 4), self.io.get(L.PWM_DUTY + 2 * s, 2)
 
+    def flash_writes(self):
+        """Block writes the LittleFS2 flash image took since the board booted."""
+        return self.io.get(L.FLASH_WRITES, 4)
+
+    def cut_power_after_writes(self, n):
+        """Cut the power at the n-th block write from now (the flash keeps the n-1 before
+        it; n=1 cuts at the next write). The board then stays off until power_on()."""
+        if n < 1:
+            raise ValueError("n >= 1")
+        self.io.put(L.CUT_AT, 4, self.flash_writes() + n - 1)
+
     def set_access_point(self, up):
         """Whether the Wi-Fi access point answers (the station joins only while it does)."""
         self.io.put(L.AP_UP, 1, 1 if up else 0)

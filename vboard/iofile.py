@@ -42,6 +42,7 @@ class IoFile:
             init[L.AP_UP] = 1
             for i in range(L.SLOTS):
                 init[L.LEVEL_IN + i] = L.NOT_DRIVEN
+            init[L.CUT_AT : L.CUT_AT + 4] = L.NO_CUT.to_bytes(4, "little")
             os.pwrite(fd, bytes(init), 0)
             os.ftruncate(fd, L.SIZE)
         self.fd = fd
@@ -63,10 +64,13 @@ class IoFile:
     def board_reset(self):
         """What a reset does to the chip: pins back to inputs, PWM off, no watchdog; what
         the world drives (input levels, ADC values, the access point) stays."""
+        ap = self.get(L.AP_UP, 1)
         zero = bytes(L.SLOTS)
         os.pwrite(self.fd, zero, L.MODE)
         os.pwrite(self.fd, zero, L.PULL)
         os.pwrite(self.fd, zero, L.LEVEL_OUT)
         os.pwrite(self.fd, bytes(6 * L.SLOTS), L.PWM_FREQ)
         os.pwrite(self.fd, bytes(12), L.REQ)
-        self.put(L.AP_UP, 1, self.get(L.AP_UP, 1) if self.get(L.AP_UP, 1) <= 1 else 1)
+        self.put(L.FLASH_WRITES, 4, 0)
+        self.put(L.CUT_AT, 4, L.NO_CUT)
+        self.put(L.AP_UP, 1, ap)

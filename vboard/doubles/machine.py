@@ -55,6 +55,7 @@ class _MemIO:
         for i in range(_L.SLOTS):
             self.m[_L.LEVEL_IN + i] = _L.NOT_DRIVEN
         self.m[_L.AP_UP] = 1
+        self.put(_L.CUT_AT, 4, _L.NO_CUT)
 
     def get(self, off, n):
         return int.from_bytes(self.m[off : off + n], "little")

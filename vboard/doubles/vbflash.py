@@ -23,10 +23,12 @@ class BlockFile:
         self.f.readinto(buf)
 
     def writeblocks(self, block, buf, offset=None):
-        if self.cut_after >= 0 and self.writes >= self.cut_after:
-            machine._io.put(_L.REQ, 1, _L.REQ_POWER_CUT)
+        io = machine._io
+        if (0 <= self.cut_after <= self.writes) or io.get(_L.CUT_AT, 4) <= self.writes:
+            io.put(_L.REQ, 1, _L.REQ_POWER_CUT)
             return
         self.writes += 1
+        io.put(_L.FLASH_WRITES, 4, self.writes)
         self.f.seek(block * self.bs + (offset or 0))
         self.f.write(buf)
 

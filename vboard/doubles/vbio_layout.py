@@ -18,7 +18,10 @@ LEVEL_OUT = LEVEL_IN + SLOTS  # SLOTS bytes, double: 0 low, 1 high
 ADC_IN = LEVEL_OUT + SLOTS  # SLOTS u16 LE, host: the read_u16() value
 PWM_FREQ = ADC_IN + 2 * SLOTS  # SLOTS u32 LE, double
 PWM_DUTY = PWM_FREQ + 4 * SLOTS  # SLOTS u16 LE, double (duty_u16)
-SIZE = PWM_DUTY + 2 * SLOTS
+FLASH_WRITES = PWM_DUTY + 2 * SLOTS  # u32 LE, double: block writes since the boot
+CUT_AT = FLASH_WRITES + 4  # u32 LE, host: drop block writes from this count on (a cut)
+SIZE = CUT_AT + 4
+NO_CUT = 0xFFFFFFFF
 
 MODE_UNUSED = 0
 MODE_IN = 1
