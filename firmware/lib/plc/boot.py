@@ -82,7 +82,10 @@ def _reset_cause(log):
 
         if machine.reset_cause() == machine.WDT_RESET:
             # rp2 also reports machine.reset() this way (MicroPython issue 19409)
-            log.log(faults.WATCHDOG_RESET, "the last reset was the watchdog's")
+            log.log(
+                faults.WATCHDOG_RESET,
+                "the last reset was the watchdog's (on rp2 also machine.reset())",
+            )
     except (ImportError, AttributeError):
         pass
 

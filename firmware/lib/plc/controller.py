@@ -77,6 +77,8 @@ class Controller:
         self.scan_done = asyncio.Event()
         self.reserve_ms = 1  # time a request needs: none starts closer to a scan
         self.serve_max_us = 0
+        self.serve_overlaps = 0  # requests still running when a scan was due
+        self._serve_est = 0
         self.late_max_ms = 0  # how much later than planned a scan started, at most
         self.late_scans = 0  # scans that started more than 1 ms late
         self.gc_ms = _GC_GUESS_MS
@@ -103,10 +105,16 @@ class Controller:
             raise OSError("halted")
 
     def served(self, us):
-        """A server reports how long one request took; the reserve follows the slowest."""
+        """A server reports how long one request took; the reserve follows the slow ones
+        (a decaying maximum, so one preempted request does not widen it for ever)."""
+        if ticks_diff(ticks_ms(), self.next_scan) > 0:
+            self.serve_overlaps += 1  # this request ran into the time of a scan
         if us > self.serve_max_us:
             self.serve_max_us = us
-            self.reserve_ms = min(1 + (us + 999) // 1000, max(1, self.cycle // 2))
+        est = self._serve_est
+        est = us if us > est else est - (est >> 6)
+        self._serve_est = est
+        self.reserve_ms = min(1 + (est + 999) // 1000, max(1, self.cycle // 2))
 
     # ---- the loop ---------------------------------------------------------------------
 

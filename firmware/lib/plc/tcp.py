@@ -167,7 +167,7 @@ class TcpService:
                 if conn.closed:
                     break
         except (OSError, asyncio.TimeoutError, asyncio.CancelledError):
-            pass
+            pass  # the client went away, timed out, or the PLC stopped
         finally:
             self._count(-1)
             if writer in self.writers:

@@ -1,0 +1,215 @@
+"""Firmware behaviour on the virtual board (the real firmware, unmodified, on the unix port
+with the machine/network doubles): a missing, corrupt or foreign program leaves the board
+in STOP with its fault code over Modbus until a deploy; the watchdog keeps the REPL alive
+after Ctrl-C and resets a hung board; a program slower than its cycle counts overruns;
+a power cut at every block write of a retain save leaves the old or the new value."""
+
+import os
+
+import pytest
+
+board_mod = pytest.importorskip("rung.vboard.board")
+try:
+    board_mod.micropython_command()
+except board_mod.VboardError:
+    pytest.skip("the vboard extra is not installed", allow_module_level=True)
+
+from pymodbus.client import ModbusTcpClient  # noqa: E402
+
+import rung  # noqa: E402
+from rung.boards import write_flash_tree  # noqa: E402
+from rung.boards.flash import settings_module  # noqa: E402
+from rung.runtime import modbus_map as mm  # noqa: E402
+from rung.vboard import lfsimage  # noqa: E402
+from rung.vboard.board import WDT_RESET, VirtualBoard  # noqa: E402
+
+GOOD = (
+    "program good\ncycle 10ms\ninput a : bool at %IX0.0\noutput x : bool at %QX0.0\n"
+    "var n : int retain at %MW0\nrung: a -> x\n"
+)
+FOREIGN = "program wide\ninput a : bool at %IX5.0\noutput x : bool at %QX0.0\nrung: a -> x\n"
+
+
+def _settings(**extra):
+    s = settings_module().defaults()
+    s["run_switch"] = False
+    s["wifi"]["ssid"] = "plant"
+    s.update(extra)
+    return s
+
+
+def _status(b):
+    host, port = b.tcp_address(30)
+    with ModbusTcpClient(host, port=port, timeout=5) as c:
+        r = c.read_input_registers(mm.IR_STATUS, count=mm.STATUS_SIZE, device_id=1)
+        return None if r.isError() else r.registers
+
+
+def _wait_state(b, state, fault):
+    def ok():
+        try:
+            regs = _status(b)
+        except Exception:  # noqa: BLE001 - the server may still be starting
+            return None
+        if regs and regs[mm.ST_STATE] == state and regs[mm.ST_FAULT] == fault:
+            return regs
+        return None
+
+    return b.wait_for(ok, 30, f"state {state} fault {fault} over Modbus")
+
+
+def _reboot(b):
+    n = len(b.boots)
+    b.reset()
+    b.wait_for(lambda: len(b.boots) > n, 10, "the reset")
+
+
+def test_missing_corrupt_and_foreign_programs_stop_with_a_fault_code_until_a_deploy(tmp_path):
+    flash = tmp_path / "flash"
+    write_flash_tree(str(flash), "pico_w", None, _settings())
+    good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
+    with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
+        _wait_state(b, 0, 10)  # no program: STOP, fault 10
+        for data, fault in (
+            (good[:-7], 11),  # truncated
+            (b"RUNG" + bytes(60), 11),  # not Rung bytecode
+            (rung.compile_source(FOREIGN, "wide.rung").to_bytes(), 12),  # %IX5.0: no pin
+        ):
+            (flash / "program.rbc").write_bytes(data)
+            _reboot(b)
+            _wait_state(b, 0, fault)
+        assert len(b.boots) == 4  # each boot ended in STOP, none in a reboot loop
+        (flash / "program.rbc").write_bytes(good)
+        _reboot(b)
+        _wait_state(b, 1, 0)
+    # (E24: rp2 reports the reset button as a watchdog reset, MicroPython issue 19409)
+    log = [x for x in (flash / "faults.log").read_text().splitlines() if x[:4] != "E24 "]
+    assert [line.split()[0] for line in log] == ["E10", "E11", "E11", "E12"]
+    assert "%IX5.0" in log[-1]
+
+
+def test_watchdog_keeps_the_repl_after_ctrl_c_and_resets_a_hung_board(tmp_path):
+    flash = tmp_path / "flash"
+    good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
+    write_flash_tree(str(flash), "pico_w", good, _settings(watchdog_ms=500))
+    with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
+        _wait_state(b, 1, 0)
+        assert b.watchdog()[0] == 500
+        fd = os.open(b.usb_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            mark = len(b.console_log)
+            os.write(fd, b"\x03")
+            end = b.wait_output("outputs safe", start=mark)
+            b.wait_output(">>> ", start=end)
+            feeds = b.watchdog()[1]
+            # eight timeouts long in the REPL: the Timer feeds the watchdog, no reset
+            b.wait_for(lambda: b.watchdog()[1] > feeds + 16, 20, "the Timer's feeds")
+            assert len(b.boots) == 1
+            os.write(fd, b"print(6*7)\r")
+            b.wait_output("42\r\n>>> ", start=end)
+            # now the loop hangs with nothing feeding: the watchdog resets the board
+            os.write(fd, b"import plc.boot; plc.boot.current.wdt.timer.deinit()\r")
+            os.write(fd, b"while True: pass\r")
+            b.wait_for(lambda: len(b.boots) == 2, 20, "the watchdog reset")
+        finally:
+            os.close(fd)
+        assert b.boots[-1] == WDT_RESET
+        _wait_state(b, 1, 0)  # back in RUN
+    assert any(line.startswith("E24 ") for line in (flash / "faults.log").read_text().splitlines())
+
+
+def test_a_program_slower_than_its_cycle_counts_overruns(tmp_path):
+    rungs = "\n".join(
+        f"rung: (a and m{i % 50}) or not m{(i + 1) % 50} -> m{i % 50}" for i in range(1500)
+    )
+    mems = "\n".join(f"var m{i} : bool" for i in range(50))
+    src = f"program slow\ncycle 1ms\ninput a : bool at %IX0.0\n{mems}\n{rungs}\n"
+    flash = tmp_path / "flash"
+    code = rung.compile_source(src, "slow.rung", debug=False).to_bytes()
+    write_flash_tree(str(flash), "pico_w", code, _settings())
+    with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
+        first = _wait_state(b, 1, 0)
+
+        def overruns(regs):
+            return (regs[mm.ST_OVERRUNS] << 16) | regs[mm.ST_OVERRUNS + 1]
+
+        b.wait_for(lambda: overruns(_status(b)) > overruns(first) + 20, 30, "overruns")
+        regs = _status(b)
+        longest = (regs[mm.ST_MAX_US] << 16) | regs[mm.ST_MAX_US + 1]
+        assert longest > 1000 and regs[mm.ST_CYCLE] == 1
+
+
+def test_power_cut_at_every_block_write_of_a_retain_save(tmp_path):
+    """The firmware's own RetainStore.save on a LittleFS2 image, cut at each block write."""
+    src = tmp_path / "src"
+    write_flash_tree(str(src), "pico", rung.compile_source(GOOD, "good.rung").to_bytes())
+    image = str(tmp_path / "flash.img")
+    lfsimage.create_image(image, 256)
+    lfsimage.copy_tree_in(str(src), image)
+    setup = """
+import sys
+sys.path.insert(0, 'lib')
+from runtime import Runtime
+from plc.retain_store import RetainStore
+from plc.faults import FaultLog
+def runtime():
+    with open('program.rbc', 'rb') as f:
+        return Runtime(f.read())
+def store():
+    s = RetainStore(FaultLog(echo=False), 1000)
+    s.read()
+    return s
+"""
+    lfsimage.run_on_image(image, setup + "rt = runtime()\nrt.set('n', 111)\nstore().save(rt)\n")
+    with open(image, "rb") as f:
+        pristine = f.read()
+    code = (
+        setup
+        + """
+import vbflash, vfs
+rt = runtime()
+rt.set('n', 222)
+s = store()
+s.restore(rt)
+rt.set('n', 222)
+w0 = dev.writes
+s.save(rt)
+total = dev.writes - w0
+os.chdir('/')
+vfs.umount('/flash')
+results = []
+for cut in range(total + 1):
+    with open(IMG, 'wb') as f:
+        f.write(PRISTINE)
+    d = vbflash.BlockFile(IMG, -1)
+    vfs.mount(vfs.VfsLfs2(d), '/flash')
+    os.chdir('/flash')
+    rt = runtime()
+    s = store()
+    s.restore(rt)
+    rt.set('n', 222)
+    d.cut_after = d.writes + cut
+    try:
+        s.save(rt)
+    except OSError:
+        pass
+    os.chdir('/')
+    vfs.umount('/flash')
+    vfs.mount(vfs.VfsLfs2(vbflash.BlockFile(IMG, -1)), '/flash')
+    os.chdir('/flash')
+    rt = runtime()
+    store().restore(rt)
+    results.append(str(rt.get('n')))
+    os.chdir('/')
+    vfs.umount('/flash')
+print(total, ' '.join(results))
+"""
+    )
+    out = lfsimage.run_on_image(
+        image, f"IMG = {image!r}\nPRISTINE = {pristine!r}\n" + code, timeout=120
+    )
+    total, *results = out.split()
+    assert int(total) >= 2 and len(results) == int(total) + 1
+    assert set(results) <= {"111", "222"}, results  # never lost, never a mix
+    assert results[0] == "111" and results[-1] == "222"
+    print(f"retain save: {total} block writes, a power cut tested at each")
