@@ -151,7 +151,18 @@ def _emits(exe):
     return _EMITS[exe]
 
 
+_COMPILED = {}
+
+
 def _compile(exe, source, rel):
+    st = os.stat(source)
+    key = (exe, source, rel, st.st_mtime_ns, st.st_size)
+    if key not in _COMPILED:
+        _COMPILED[key] = _run_mpy_cross(exe, source, rel)
+    return _COMPILED[key]
+
+
+def _run_mpy_cross(exe, source, rel):
     with tempfile.TemporaryDirectory(prefix="rung-mpy-") as tmp:
         out = os.path.join(tmp, "out.mpy")
         # -s: the name tracebacks show on the board
