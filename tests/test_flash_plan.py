@@ -242,8 +242,12 @@ def test_config_values_are_checked_with_their_range():
     base = {"tcp": {"port": 502}}
     with pytest.raises(CommandError, match="tcp.port: a whole number from 1 to 65535"):
         config.apply(base, [("tcp.port", 70000)])
+    with pytest.raises(CommandError, match="rtu.baud is one of 1200, 2400"):
+        config.parse_assignments(["rtu.baud=1000"])
+    with pytest.raises(CommandError, match="wifi.ssid is text of at most 32 characters"):
+        config.parse_assignments(["wifi.ssid=" + "x" * 33])
     with pytest.raises(CommandError, match="rtu.baud: one of 1200, 2400"):
-        config.apply(base, config.parse_assignments(["rtu.baud=1000"]))
+        config.apply(base, [("rtu.baud", 1000)])
     with pytest.raises(CommandError, match="at most 8388 ms"):
         config.apply(base, [("watchdog_ms", 9000)], watchdog_max_ms=8388)
     with pytest.raises(CommandError, match="static address needs"):

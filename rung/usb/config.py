@@ -68,6 +68,10 @@ def parse_assignments(items):
                 raise CommandError(f"{key}={text}: {key} is {describe(key)}") from None
         else:
             value = text
+        from rung.boards.flash import settings_module
+
+        if settings_module()._bad(value, default, known[key][1]) is not None:
+            raise CommandError(f"{key}={text}: {key} is {describe(key)}")
         out.append((key, value))
     return out
 

@@ -30,7 +30,6 @@ def run(args):
                            "except OSError:\n try:\n  os.stat('lib/plc/host.py')\n  print(1)\n"
                            " except OSError:\n  print(0)\n").strip()
         if board_json is None or has_fw != "1":
-            link.restart_quietly()
             raise CommandError(f"the board on {port} has no Rung firmware: run rung flash "
                                "PROG.rung --board NAME first")
         try:

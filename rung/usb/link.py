@@ -77,6 +77,15 @@ def find_port(port=None):
     return ports[0][0]
 
 
+def _link_errors():
+    # what a read or write raises when the port goes away: OSError (EIO, pyserial's
+    # SerialException), mpremote's TransportError, and pyserial's TypeError/AttributeError
+    # when the port was closed under a blocked read
+    from mpremote.transport import TransportError
+
+    return (OSError, TransportError, TypeError, AttributeError)
+
+
 class Unplugged(CommandError):
     """The link broke in the middle of a command."""
 
@@ -84,9 +93,9 @@ class Unplugged(CommandError):
 class BoardLink:
     """An open raw-REPL session with a board (use as a context manager)."""
 
-    def __init__(self, port, timeout=RAW_REPL_TIMEOUT_S):
+    def __init__(self, port, timeout=None):
         self.port = port
-        self.timeout = timeout
+        self.timeout = RAW_REPL_TIMEOUT_S if timeout is None else timeout
         self.transport = None
         self.left_in = "the PLC is running as before"  # what a broken link leaves
 
@@ -102,7 +111,9 @@ class BoardLink:
                                "finds it without --port)")
         try:
             with _quiet():
-                self.transport = SerialTransport(self.port, baudrate=115200)
+                # a read timeout: mpremote reads a pty (the virtual board) with blocking
+                # reads, which would wait forever for a device that never answers
+                self.transport = SerialTransport(self.port, baudrate=115200, timeout=0.1)
         except TransportError:
             raise CommandError(
                 f"port {self.port} is busy: another program holds it (mpremote, a serial "
@@ -119,8 +130,9 @@ class BoardLink:
                 "MicroPython, or a program that ignores Ctrl-C (hold BOOTSEL or reinstall "
                 "MicroPython, docs/flashing.md)"
             ) from None
-        except OSError as exc:
+        except _link_errors() as exc:
             self.close()
+            self.left_in = "the PLC may have stopped; press reset to restart it"
             raise self.unplugged(exc) from None
         self.left_in = "the PLC is stopped, outputs safe; press reset to restart it"
         return self
@@ -147,12 +159,10 @@ class BoardLink:
 
     def exec(self, code, timeout=30):
         """Run code in the raw REPL; its output (CommandError on an exception there)."""
-        from mpremote.transport import TransportError
-
         try:
             self.transport.exec_raw_no_follow(code)
             out, err = self.transport.follow(timeout)
-        except (OSError, TransportError) as exc:
+        except _link_errors() as exc:
             raise self.unplugged(exc) from None
         if err:
             last = err.decode(errors="replace").strip().splitlines()[-1:]
@@ -184,11 +194,9 @@ class BoardLink:
 
     def write(self, path, data, progress=None):
         """Write data to path on the board (mpremote's chunked write)."""
-        from mpremote.transport import TransportError
-
         try:
             self.transport.fs_writefile(path, data, chunk_size=2048, progress_callback=progress)
-        except (OSError, TransportError) as exc:
+        except _link_errors() as exc:
             raise self.unplugged(exc) from None
 
     def read(self, path):
@@ -201,19 +209,24 @@ class BoardLink:
             if "ENOENT" in str(exc) or "OSError" in str(exc):
                 return None
             raise self.unplugged(exc) from None
-        except OSError as exc:
+        except _link_errors() as exc:
             if getattr(exc, "errno", None) == 2:
                 return None
             raise self.unplugged(exc) from None
 
     def restart(self, timeout=30):
         """Soft-reset into main.py (the PLC boots again); the text the boot printed up to
-        its banner."""
+        its banner ("" on a board without main.py: nothing to boot)."""
+        has_main = self.exec("import os\ntry:\n os.stat('main.py')\n print(1)\n"
+                             "except OSError:\n print(0)\n").strip()
+        if has_main != "1":
+            self.left_in = "stock MicroPython, as before"
+            return ""
         try:
             self.transport.exit_raw_repl()
             self.transport.serial.write(b"\x04")  # soft reset in the friendly REPL
             data = self.transport.read_until(1, b"Ctrl-C stops the PLC.", timeout=timeout)
-        except OSError as exc:
+        except _link_errors() as exc:
             self.left_in = "the board may be rebooting; press reset if it does not run"
             raise self.unplugged(exc) from None
         self.left_in = "the PLC is running"

@@ -31,32 +31,35 @@ def read_status(link):
 
 def render(st, port):
     """The lines rung status prints."""
-    lines = [f"port        {port}"]
-    lines.append(f"board       {st.get('board') or '-'} ({st.get('machine')})")
-    lines.append(f"MicroPython {st.get('micropython')}")
+    rows = [("port", port), ("board", f"{st.get('board') or '-'} ({st.get('machine')})"),
+            ("MicroPython", st.get("micropython"))]
     if not st.get("firmware"):
-        lines.append("firmware    none: stock MicroPython (rung flash PROG --board NAME)")
-        lines.append(f"free heap   {st.get('free_heap')} bytes")
-        return "\n".join(lines)
-    lines.append(f"firmware    Rung {st['firmware']}")
+        rows.append(("firmware", "none: stock MicroPython (rung flash PROG --board NAME)"))
+        rows.append(("free heap", f"{st.get('free_heap')} bytes"))
+        return _table(rows)
+    rows.append(("firmware", f"Rung {st['firmware']}"))
     state = st.get("state") or "-"
     if st.get("fault_code"):
         state += f" (fault {st['fault_code']})"
-    lines.append(f"state       {state}")
+    rows.append(("state", state))
     if st.get("crc"):
-        lines.append(f"program     {st.get('program') or '?'} crc {st['crc']:08x}, "
-                     f"cycle {st.get('cycle_ms')} ms, {st.get('scans', 0)} scans")
+        rows.append(("program", f"{st.get('program') or '?'} crc {st['crc']:08x}, cycle "
+                     f"{st.get('cycle_ms')} ms, {st.get('scans', 0)} scans"))
     if "scan_last_us" in st:
-        lines.append(f"scan time   last {st['scan_last_us']} us, max {st['scan_max_us']} us, "
-                     f"overruns {st['overruns']}")
-    lines.append(f"free heap   {st.get('free_heap')} bytes")
+        rows.append(("scan time", f"last {st['scan_last_us']} us, max {st['scan_max_us']} us, "
+                     f"overruns {st['overruns']}"))
+    rows.append(("free heap", f"{st.get('free_heap')} bytes"))
     if "ip" in st:
-        lines.append(f"IP address  {st['ip'] or 'not connected'}")
+        rows.append(("IP address", st["ip"] or "not connected"))
     faults = st.get("faults") or []
-    lines.append("faults      " + ("none" if not faults else faults[-1]))
+    rows.append(("faults", "none" if not faults else faults[-1]))
     for line in reversed(faults[:-1][-4:]):
-        lines.append("            " + line)
-    return "\n".join(lines)
+        rows.append(("", line))
+    return _table(rows)
+
+
+def _table(rows):
+    return "\n".join(f"{label:<12} {value}".rstrip() for label, value in rows)
 
 
 def run(args):
