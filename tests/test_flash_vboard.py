@@ -5,7 +5,6 @@ checked with mbpoll. One Pico W board is shared by the tests in file order."""
 import os
 import pty
 import re
-import shutil
 import subprocess
 import time
 
@@ -243,6 +242,18 @@ def test_stock_micropython_board(bare, capsys):
     assert code == 1 and "unit=300: unit is a whole number from 1 to 247" in err
 
 
+def test_readme_usb_commands_work_on_a_virtual_pico(bare, capsys):
+    from tests.test_docs import readme_commands
+
+    usb = [c for c in readme_commands() if c[1] in ("flash", "deploy", "config", "status")]
+    assert [c[1] for c in usb] == ["flash", "deploy", "status"]
+    for command in usb:
+        argv = [os.path.join(HERE, "..", a) if a.endswith(".rung") else a for a in command[1:]]
+        code, out, err = cli(capsys, *argv, "--port", bare.usb_path)
+        assert code == 0, (command, err)
+    assert re.search(r"^program\s+motor_station crc", out, re.M), out
+
+
 def test_unplugged_in_the_middle_of_a_flash(bare, capsys, monkeypatch):
     real_write = usb_link.BoardLink.write
     count = [0]
@@ -349,9 +360,3 @@ def _deploy_in_thread(b, program, links):
                 pass
         t.join(0.02)
     return result[0]
-
-
-@pytest.mark.skipif(shutil.which("mbpoll") is None and os.environ.get("RUNG_REQUIRE_ALL")
-                    != "1", reason="mbpoll not found")
-def test_mbpoll_present():
-    need_tool("mbpoll")

@@ -31,6 +31,14 @@ def load_board(name):
 def compile_for(path, board):
     """(program, rbc bytes) of PROG.rung, refused with rung check's diagnostics if it
     has errors, uses I/O the board lacks or would not fit its heap."""
+    program, rbc = compile_program(path)
+    if board is not None:
+        check_fits(path, program, rbc, board)
+    return program, rbc
+
+
+def compile_program(path):
+    """(program, rbc bytes), or rung check's diagnostics and a CommandError."""
     from rung.compiler.api import compile_file, read_source
     from rung.compiler.diagnostics import CompileError, render_all
 
@@ -45,20 +53,21 @@ def compile_for(path, board):
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
     if program.warnings:
         print(render_all(program.warnings, read_source(path)), file=sys.stderr)
-    if board is not None:
-        misfits = board.misfits(program.image)
-        if misfits:
-            raise CommandError(f"{path} does not fit board {board.name}: {'; '.join(misfits)}")
-    rbc = program.to_bytes()
-    if board is not None:
-        need = estimate_heap(len(rbc), len(rbc))  # the debug section counts twice: safe
-        if need > board.heap_budget:
-            raise CommandError(
-                f"{path} does not fit board {board.name}: loading it needs about {need} bytes "
-                f"of heap, the board has {board.heap_budget} for programs (fewer rungs, or "
-                "a board with more memory)"
-            )
-    return program, rbc
+    return program, program.to_bytes()
+
+
+def check_fits(path, program, rbc, board):
+    """CommandError if the program uses I/O the board lacks or would not fit its heap."""
+    misfits = board.misfits(program.image)
+    if misfits:
+        raise CommandError(f"{path} does not fit board {board.name}: {'; '.join(misfits)}")
+    need = estimate_heap(len(rbc), len(rbc))  # the debug section counts twice: safe
+    if need > board.heap_budget:
+        raise CommandError(
+            f"{path} does not fit board {board.name}: loading it needs about {need} bytes "
+            f"of heap, the board has {board.heap_budget} for programs (fewer rungs, or "
+            "a board with more memory)"
+        )
 
 
 def estimate_heap(rbc_size, code_size):

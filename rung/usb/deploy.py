@@ -7,7 +7,7 @@ import time
 
 from rung.errors import CommandError
 
-from .common import compile_for, load_board, retained
+from .common import check_fits, compile_program, load_board, retained
 from .flash import _confirm
 from .link import BoardLink, find_port
 
@@ -22,6 +22,7 @@ def add_arguments(parser):
 def run(args):
     from rung.boards import board_names
 
+    program, rbc = compile_program(args.program)  # errors before the PLC is touched
     port = find_port(args.port)
     started = time.monotonic()
     with BoardLink(port) as link:
@@ -37,11 +38,12 @@ def run(args):
         except (ValueError, KeyError, TypeError):
             name = None
         board = load_board(name) if name in board_names() else None
-        try:
-            program, rbc = compile_for(args.program, board)
-        except CommandError:
-            link.restart_quietly()
-            raise
+        if board is not None:
+            try:
+                check_fits(args.program, program, rbc, board)
+            except CommandError:
+                link.restart_quietly()
+                raise
         fresh = _retain_change(link.read("program.rbc"), rbc)
         link.left_in = "the old program is on it, the PLC stopped; press reset to restart it"
         link.write(TMP, rbc)
