@@ -242,8 +242,14 @@ def write_doc(table, mems):
             "manifest documentation), which would remove most of the module share; the",
             "webassembly build cannot be rebuilt with frozen modules in this setup.",
         ]
-    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    keep = ""
+    with open(path) as f:  # the firmware's section (bench/fw_memory.py) stays
+        text = f.read()
+    if "<!-- firmware memory:" in text:
+        keep = "\n" + text[text.index("<!-- firmware memory:") :]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n" + keep)
 
 
 if __name__ == "__main__":

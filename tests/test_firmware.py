@@ -3,6 +3,7 @@ boards have, write_flash_tree lays out the board filesystem, settings.json is ch
 
 import ast
 import glob
+import importlib.util
 import json
 import os
 import subprocess
@@ -141,3 +142,25 @@ def test_settings_defaults_are_secure():
     assert 0 < full["watchdog_ms"] <= 8388
     ok = check_settings({"watchdog_ms": 0, "wifi": {"ssid": "plant", "password": "pw"}})
     assert ok["watchdog_ms"] == 0 and ok["wifi"]["ssid"] == "plant"
+
+
+def _doc(name):
+    with open(os.path.join(ROOT, "docs", name), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_firmware_doc_lists_every_setting_and_fault_code_and_its_example_is_valid():
+    doc = _doc("firmware.md")
+    for key, _default, _limits in settings_module().SCHEMA:
+        assert f"`{key}`" in doc, key
+    spec = importlib.util.spec_from_file_location(
+        "fw_faults", os.path.join(ROOT, "firmware", "lib", "plc", "faults.py")
+    )
+    faults = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(faults)
+    for name in dir(faults):
+        value = getattr(faults, name)
+        if name.isupper() and isinstance(value, int) and value < 100:
+            assert f"| {value} |" in doc, (name, value)
+    example = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    check_settings(json.loads(example))

@@ -377,3 +377,24 @@ def test_a_flood_of_requests_does_not_make_scans_late(flash):
     # also makes late_max_ms no measure on a shared machine. Serving without the slots
     # overlaps about once per scan (about 1 request in 25 here).
     assert stats["overlaps"] <= stats["requests"] * 3 // 100, stats
+
+
+def test_a_failing_pin_faults_the_plc_with_safe_outputs_and_one_log_line(flash):
+    out = run_unix(
+        FAKES
+        + """
+import json
+class Broken(FakeHw):
+    def read_inputs(self, image, now):
+        raise OSError(5)
+rt, hw, ctl, store, log, stats = make()
+ctl.hw = hw = Broken()
+ctl.log = log
+asyncio.run(run_for(ctl, 200))
+print(json.dumps([rt.state, rt.fault_code, hw.writes, hw.safe_writes > 10, log.lines()]))
+""",
+        str(flash),
+    )
+    state, fault, writes, safe, lines = json.loads(out.splitlines()[-1])
+    assert (state, fault, writes, safe) == (2, 15, 0, True)
+    assert lines == ["E15 I/O error: OSError(5,)"] or lines == ["E15 I/O error: OSError(5)"]

@@ -213,3 +213,28 @@ print(total, ' '.join(results))
     assert set(results) <= {"111", "222"}, results  # never lost, never a mix
     assert results[0] == "111" and results[-1] == "222"
     print(f"retain save: {total} block writes, a power cut tested at each")
+
+
+def test_retained_value_survives_ctrl_c_and_a_soft_reset(tmp_path):
+    flash = tmp_path / "flash"
+    good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
+    write_flash_tree(str(flash), "pico_w", good, _settings(retain_interval_s=3600))
+    with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
+        _wait_state(b, 1, 0)
+        host, port = b.tcp_address()
+        with ModbusTcpClient(host, port=port, timeout=5) as c:
+            assert not c.write_register(mm.HR_MW, 555, device_id=1).isError()
+        fd = os.open(b.usb_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            mark = len(b.console_log)
+            os.write(fd, b"\x03")  # the stop saves retained values (the interval is 1 h)
+            end = b.wait_output("outputs safe", start=mark)
+            b.wait_output(">>> ", start=end)
+            os.write(fd, b"\x04")  # soft reset: main.py runs again
+            b.wait_output("soft reboot", start=end)
+        finally:
+            os.close(fd)
+        _wait_state(b, 1, 0)
+        host, port = b.tcp_address()
+        with ModbusTcpClient(host, port=port, timeout=5) as c:
+            assert c.read_holding_registers(mm.HR_MW, count=1, device_id=1).registers == [555]

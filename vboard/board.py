@@ -233,6 +233,13 @@ class VirtualBoard:
 
     kill = power_off
 
+    def freeze(self):
+        """Hang the board: the interpreter stops where it is (SIGSTOP), timers and all, as
+        a firmware stuck with interrupts off; a started watchdog then resets it."""
+        p = self.proc
+        if p is not None:
+            os.kill(p.pid, signal.SIGSTOP)
+
     def power_on(self, cut_after=None):
         """Power the board on again (reset_cause() == PWRON_RESET); cut_after as in
         the constructor: the flash drops every block write after that many."""

@@ -8,11 +8,14 @@ import tempfile
 from .board import DOUBLES, micropython_command
 
 _MOUNT = """
-import os, vfs, vbflash
+import os, sys, vfs, vbflash
 dev = vbflash.BlockFile(%r, %d)
 try:
     fs = vfs.VfsLfs2(dev)
 except OSError:
+    if not %r:
+        print("not a LittleFS2 image (or not yet)")
+        sys.exit(3)
     vfs.VfsLfs2.mkfs(dev)
     fs = vfs.VfsLfs2(dev)
 vfs.mount(fs, "/flash")
@@ -26,13 +29,16 @@ def create_image(path, kb=1408):
         f.truncate(kb * 1024)
 
 
-def run_on_image(image, code, cut_after=-1, timeout=60):
+def run_on_image(image, code, cut_after=-1, timeout=60, format=False):
     """Run MicroPython code with the image mounted as the current directory; its stdout.
-    cut_after >= 0 drops every block write after that many (a power cut there)."""
+    cut_after >= 0 drops every block write after that many (a power cut there). An image
+    that does not mount is a RuntimeError, or formatted first when format is true (never
+    read a board's image with format=True while it runs: a half-written block would get
+    the flash wiped)."""
     env = dict(os.environ, MICROPYPATH=DOUBLES)
     env.pop("RUNG_VBOARD_IO", None)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(_MOUNT % (os.path.abspath(image), cut_after) + code)
+        f.write(_MOUNT % (os.path.abspath(image), cut_after, bool(format)) + code)
     try:
         r = subprocess.run(micropython_command() + [f.name], capture_output=True, text=True,
                            env=env, timeout=timeout)
@@ -60,11 +66,12 @@ def copy_tree_in(src_dir, image):
         "def _put(n, b):\n    with open(n, 'wb') as f:\n        f.write(b)\n"
         + "\n".join(lines) + "\n"
     )
-    run_on_image(image, code)
+    run_on_image(image, code, format=True)
 
 
 def read_file(image, name):
-    """The bytes of file name in the image, None if it has none."""
+    """The bytes of file name in the image, None if it has none (RuntimeError if the
+    image does not mount)."""
     out = run_on_image(
         image,
         f"try:\n    print(open({name!r}, 'rb').read().hex())\n"

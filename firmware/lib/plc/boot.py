@@ -157,7 +157,7 @@ def boot():
     pdu = PduServer(plc.device, VERSION)
     wdt = Watchdog(s["watchdog_ms"], board.get("timer_id", -1))
     plc.wdt = wdt
-    plc.ctl = ctl = Controller(rt, plc.hw, wdt, stats, store, s["run_switch"])
+    plc.ctl = ctl = Controller(rt, plc.hw, wdt, stats, store, s["run_switch"], plc.log)
     if plc.board is not None and s["rtu"]["enabled"]:
         try:
             from .rtu import RtuService

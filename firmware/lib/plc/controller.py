@@ -5,8 +5,10 @@ import asyncio
 import gc
 from time import ticks_add, ticks_diff, ticks_ms, ticks_us
 
-from runtime.engine import STATE_RUN, STATE_STOP
+from runtime.engine import STATE_FAULT, STATE_RUN, STATE_STOP
 from runtime.opcodes import B_RETAIN, F_RETAIN  # imported before a program loads
+
+from .faults import HARDWARE
 
 _STOP_CYCLE_MS = 100  # the loop's period without a program
 _GC_GUESS_MS = 5  # first estimate of a gc.collect(); then measured
@@ -65,8 +67,9 @@ class NoProgram:
 class Controller:
     """Runs the scans of rt on the board's hardware (hw may be None: no board file)."""
 
-    def __init__(self, rt, hw, wdt, stats, retain=None, use_switch=True):
+    def __init__(self, rt, hw, wdt, stats, retain=None, use_switch=True, log=None):
         self.rt = rt
+        self.log = log
         self.hw = hw
         self.wdt = wdt
         self.stats = stats
@@ -124,17 +127,28 @@ class Controller:
         hw = self.hw
         t0 = ticks_us()
         if hw is not None:
-            if self.use_switch:
-                self._apply_switch(hw.switch_run(now))
-            hw.read_inputs(rt.inputs, now)
+            try:
+                if self.use_switch:
+                    self._apply_switch(hw.switch_run(now))
+                hw.read_inputs(rt.inputs, now)
+            except Exception as exc:  # noqa: BLE001 - a pin error faults the PLC, safely
+                self._hw_fault(exc)
         rt.scan(now)
         if hw is not None:
-            if rt.state == STATE_RUN:
-                hw.write_outputs(rt.outputs)
-            else:
-                hw.write_safe()
+            try:
+                if rt.state == STATE_RUN:
+                    hw.write_outputs(rt.outputs)
+                else:
+                    hw.write_safe()
+            except Exception as exc:  # noqa: BLE001
+                self._hw_fault(exc)
         self.stats.record(ticks_diff(ticks_us(), t0), self.cycle)
         self.wdt.feed()
+
+    def _hw_fault(self, exc):
+        if self.rt.state != STATE_FAULT and self.log is not None:
+            self.log.log(HARDWARE, "I/O error: " + repr(exc))
+        self.rt.fault(HARDWARE)
 
     def _apply_switch(self, run):
         rt = self.rt
