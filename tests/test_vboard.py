@@ -51,6 +51,8 @@ out = Pin(5, Pin.OUT, value=0)
 adc = ADC(Pin(34), atten=ADC.ATTN_11DB)
 pwm = PWM(Pin(12), freq=1000, duty_u16=0)
 uart = UART(2, baudrate=9600, tx=Pin(17), rx=Pin(16), timeout=0)  # the RTU UART
+edge = Pin(8, Pin.OUT, value=0)
+Pin(7, Pin.IN, Pin.PULL_DOWN).irq(lambda p: edge.toggle(), trigger=Pin.IRQ_RISING)
 wdt = machine.WDT(timeout=400) if exists("wdt_on") else None
 hang = exists("hang")
 try:
@@ -134,6 +136,15 @@ def test_pins_adc_pwm_follow_the_program(board):
     assert board.pin_mode(4) == "in" and board.pin_mode(34) == "adc"
     line = board.status_line()
     assert "in 4=1" in line and "5=0" in line and "adc 34=12345" in line and "pwm 12=18%" in line
+
+
+def test_pin_irq_on_rising_edges(board):
+    board.wait_output("main: loop")  # the irq is registered
+    assert board.pin(8) == 0
+    for level, toggled in ((1, 1), (0, 1), (1, 0), (0, 0), (1, 1)):
+        board.set_pin(7, level)
+        board.wait_for(lambda t=toggled: board.pin(8) == t, 10, "the irq handler")
+        board.set_pin(7, level)  # no edge: nothing changes (seen at the next rising one)
 
 
 def test_uart_is_the_rtu_pty(board):

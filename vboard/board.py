@@ -176,18 +176,25 @@ class VirtualBoard:
     # ---- life cycle -------------------------------------------------------------------
     def start(self):
         """Create the ports and power the board on; returns self."""
-        self.run_dir = tempfile.mkdtemp(prefix="rung-vboard-")
-        self.io = IoFile(os.path.join(self.run_dir, "io.bin"))
-        if self.flash_dir:
-            os.makedirs(self.flash_dir, exist_ok=True)
-        elif not os.path.exists(self.flash_image):
-            with open(self.flash_image, "wb") as f:
-                f.truncate(self.image_kb * 1024)
-        self.usb = _Pty(self.usb_link)
-        self.rtu = _Pty(self.rtu_link)
-        self._stop = False
-        self._powered = True
-        self._spawn(PWRON_RESET)
+        try:
+            self.run_dir = tempfile.mkdtemp(prefix="rung-vboard-")
+            self.io = IoFile(os.path.join(self.run_dir, "io.bin"))
+            if self.flash_dir:
+                os.makedirs(self.flash_dir, exist_ok=True)
+            elif not os.path.exists(self.flash_image):
+                with open(self.flash_image, "wb") as f:
+                    f.truncate(self.image_kb * 1024)
+            self.usb = _Pty(self.usb_link)
+            self.rtu = _Pty(self.rtu_link)
+            self._stop = False
+            self._powered = True
+            self._spawn(PWRON_RESET)
+        except OSError as exc:
+            self.stop()
+            raise VboardError(f"cannot start the virtual board: {exc}") from None
+        except BaseException:
+            self.stop()
+            raise
         self._thread = threading.Thread(target=self._relay, name="vboard-usb", daemon=True)
         self._thread.start()
         return self
@@ -302,8 +309,19 @@ class VirtualBoard:
     # ---- virtual I/O ------------------------------------------------------------------
     def set_pin(self, pin, level):
         """Drive an input pin from outside: 1, 0, or None (not driven: the pull decides)."""
-        self.io.put(L.LEVEL_IN + pin_slot(pin), 1, L.NOT_DRIVEN if level is None else
-                    (1 if level else 0))
+        s = pin_slot(pin)
+        before = self._input_level(s)
+        self.io.put(L.LEVEL_IN + s, 1, L.NOT_DRIVEN if level is None else (1 if level else 0))
+        after = self._input_level(s)
+        if before != after:  # count the edge, as a pin's interrupt latch would
+            at = (L.RISES if after else L.FALLS) + s
+            self.io.put(at, 1, (self.io.get(at, 1) + 1) & 255)
+
+    def _input_level(self, s):
+        lv = self.io.get(L.LEVEL_IN + s, 1)
+        if lv == L.NOT_DRIVEN:
+            return 1 if self.io.get(L.PULL + s, 1) == 1 else 0
+        return lv
 
     def pin(self, pin):
         """The level the board drives on an output pin (0 or 1), None unless an output."""

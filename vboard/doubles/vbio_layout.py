@@ -20,7 +20,9 @@ PWM_FREQ = ADC_IN + 2 * SLOTS  # SLOTS u32 LE, double
 PWM_DUTY = PWM_FREQ + 4 * SLOTS  # SLOTS u16 LE, double (duty_u16)
 FLASH_WRITES = PWM_DUTY + 2 * SLOTS  # u32 LE, double: block writes since the boot
 CUT_AT = FLASH_WRITES + 4  # u32 LE, host: drop block writes from this count on (a cut)
-SIZE = CUT_AT + 4
+RISES = CUT_AT + 4  # SLOTS bytes, host: rising edges driven on the pin, mod 256
+FALLS = RISES + SLOTS  # SLOTS bytes, host: falling edges, mod 256
+SIZE = FALLS + SLOTS
 NO_CUT = 0xFFFFFFFF
 
 MODE_UNUSED = 0
