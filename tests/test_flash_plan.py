@@ -102,9 +102,10 @@ def test_out_dir_is_the_plan_and_a_second_run_changes_nothing(tmp_path, capsys):
     first = capsys.readouterr().out
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     pico = load_board("pico")
-    from rung.compiler.api import compile_file
-
-    plan = build_plan(pico, compile_file(GEN_A).to_bytes(), (6, 3))
+    compiled, rbc = common.compile_program(GEN_A)
+    plan = build_plan(pico, rbc, (6, 3), info=compiled.info(GEN_A))
+    assert plan.paths[-3:] == ["program.rbc", "program.json", "main.py"]
+    assert b'"name": "gen_a"' in (out / "program.json").read_bytes()
     assert files == sorted(plan.paths)
     for step in plan.steps:
         data = (out / step.path).read_bytes()
@@ -135,7 +136,7 @@ def test_out_tree_boots_under_real_micropython(tmp_path):
     r = subprocess.run(cmd + ["-c", code], cwd=out, capture_output=True, text=True, timeout=60)
     from rung.compiler.api import compile_file
 
-    assert f"crc {compile_file(GEN_A).image.crc:08x}" in r.stdout, r.stdout + r.stderr
+    assert f"crc {compile_file(GEN_A, debug=False).image.crc:08x}" in r.stdout, r.stdout + r.stderr
     assert "lib/plc/host.mpy lib/plc/settings.mpy" in r.stdout
 
 

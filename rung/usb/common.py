@@ -37,8 +37,29 @@ def compile_for(path, board):
     return program, rbc
 
 
+class Compiled:
+    """A program for a board: `program` with its debug section (names, for messages),
+    `rbc` the bytes the board gets, without it (docs/firmware.md: the debug section
+    would take heap on the board), and their `crc`."""
+
+    def __init__(self, program, lean):
+        self.program = program
+        self.name = program.name
+        self.image = program.image
+        self.rbc = lean.to_bytes()
+        self.crc = lean.image.crc
+
+    def info(self, path):
+        """program.json: which program the board runs, for rung status."""
+        import json
+        import os
+
+        return (json.dumps({"name": self.name, "crc": self.crc,
+                            "source": os.path.basename(path)}) + "\n").encode()
+
+
 def compile_program(path):
-    """(program, rbc bytes), or rung check's diagnostics and a CommandError."""
+    """(Compiled, its rbc bytes), or rung check's diagnostics and a CommandError."""
     from rung.compiler.api import compile_file, read_source
     from rung.compiler.diagnostics import CompileError, render_all
 
@@ -53,7 +74,8 @@ def compile_program(path):
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
     if program.warnings:
         print(render_all(program.warnings, read_source(path)), file=sys.stderr)
-    return program, program.to_bytes()
+    compiled = Compiled(program, compile_file(path, debug=False))
+    return compiled, compiled.rbc
 
 
 def check_fits(path, program, rbc, board):
@@ -61,7 +83,7 @@ def check_fits(path, program, rbc, board):
     misfits = board.misfits(program.image)
     if misfits:
         raise CommandError(f"{path} does not fit board {board.name}: {'; '.join(misfits)}")
-    need = estimate_heap(len(rbc), len(rbc))  # the debug section counts twice: safe
+    need = estimate_heap(len(rbc), len(rbc))
     if need > board.heap_budget:
         raise CommandError(
             f"{path} does not fit board {board.name}: loading it needs about {need} bytes "

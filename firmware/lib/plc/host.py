@@ -8,6 +8,7 @@ import sys
 
 PROGRAM = "program.rbc"
 RETAIN = "retain.bin"
+INFO = "program.json"
 STATES = ("STOP", "RUN", "FAULT")
 
 
@@ -82,6 +83,18 @@ def install(path, fresh_retain):
     _say({"ok": True})
 
 
+def _program_name(crc):
+    # program.json is written by rung flash/deploy beside program.rbc (the board gets the
+    # program without its debug section); its name counts only if its CRC is the one
+    # running
+    try:
+        with open(INFO) as f:
+            info = json.load(f)
+        return info.get("name") if info.get("crc") == crc else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def status():
     """Board, MicroPython, PLC state as it was when Ctrl-C stopped it, scan times,
     recent faults, free heap and IP address."""
@@ -111,6 +124,8 @@ def status():
             out["scans"] = rt.scan_count
             debug = getattr(getattr(rt, "image", None), "debug", None)
             out["program"] = getattr(debug, "program", None) if debug is not None else None
+            if not out["program"]:
+                out["program"] = _program_name(rt.crc)
         stats = getattr(plc.device, "stats", None) if plc.device is not None else None
         if stats is not None:
             out["scan_last_us"] = stats.last_us
