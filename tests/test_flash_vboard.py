@@ -126,6 +126,24 @@ def test_config_shows_and_changes_settings_and_the_restart_applies_them(board, c
     assert start <= len(board.console_log)
 
 
+def test_reflash_keeps_the_settings(board, capsys):
+    before = (board.flash / "settings.json").read_bytes()
+    start = len(board.console_log)
+    code, out, err = cli(capsys, "flash", GEN_A, "--board", "pico_w", "--port", board.usb_path)
+    assert code == 0, err
+    assert "0 file(s) written" in out
+    assert (board.flash / "settings.json").read_bytes() == before
+    board.wait_output("Rung: Modbus TCP on 127.0.0.1:1502", 20, start=start)
+
+
+def test_deploy_of_a_program_the_board_cannot_run(board, capsys, tmp_path):
+    src = tmp_path / "foreign.rung"
+    src.write_text("program foreign\noutput q : bool at %QX9.7\nrung: true -> q\n")
+    code, _out, err = cli(capsys, "deploy", str(src), "--port", board.usb_path)
+    assert code == 1 and "does not fit board pico_w" in err and "%QX9.7" in err
+    wait_regs(board, tcp_read, {1025: 1}, "gen_a still running")
+
+
 def test_config_refuses_bad_values_and_changes_nothing(board, capsys):
     before = (board.flash / "settings.json").read_text()
     code, _out, err = cli(capsys, "config", "--port", board.usb_path, "tcp.port=99999")
