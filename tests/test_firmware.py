@@ -164,3 +164,13 @@ def test_firmware_doc_lists_every_setting_and_fault_code_and_its_example_is_vali
             assert f"| {value} |" in doc, (name, value)
     example = doc.split("```json\n", 1)[1].split("```", 1)[0]
     check_settings(json.loads(example))
+
+
+def test_write_flash_tree_can_write_compiled_modules(tmp_path):
+    dest = tmp_path / "flash"
+    write_flash_tree(str(dest), "esp32_devkitc", None)
+    write_flash_tree(str(dest), "esp32_devkitc", None, mpy=True)
+    lib = {f for f in _files(dest) if f.startswith("lib/")}
+    assert lib and all(f.endswith(".mpy") for f in lib)  # the sources were replaced
+    assert (dest / "lib" / "plc" / "boot.mpy").read_bytes()[:1] == b"M"
+    assert (dest / "main.py").exists()

@@ -398,3 +398,54 @@ print(json.dumps([rt.state, rt.fault_code, hw.writes, hw.safe_writes > 10, log.l
     state, fault, writes, safe, lines = json.loads(out.splitlines()[-1])
     assert (state, fault, writes, safe) == (2, 15, 0, True)
     assert lines == ["E15 I/O error: OSError(5,)"] or lines == ["E15 I/O error: OSError(5)"]
+
+
+def test_a_failing_retain_save_is_logged_once_and_the_plc_runs_on(flash):
+    out = run_unix(
+        FAKES
+        + """
+import json
+rt, hw, ctl, store, log, stats = make(interval_ms=50)
+store.path = "no/such/dir/retain.bin"
+store.tmp = "no/such/dir/retain.tmp"
+ctl.retain = store
+async def bump():
+    for i in range(8):
+        await asyncio.sleep_ms(40)
+        rt.v[2] = 1000 + i
+asyncio.create_task(bump())
+asyncio.run(run_for(ctl, 400))
+print(json.dumps([rt.state, store.saves, log.lines()]))
+""",
+        str(flash),
+    )
+    state, saves, lines = json.loads(out.splitlines()[-1])
+    assert state == 1 and saves == 0
+    assert len(lines) == 1 and lines[0].startswith("E22 saving retain.bin failed")
+
+
+def test_stop_over_modbus_when_allowed_gives_safe_outputs_and_saves_retained_values(flash):
+    out = run_unix(
+        FAKES
+        + """
+import json
+rt, hw, ctl, store, log, stats = make(interval_ms=3600000)
+pdu = PduServer(ModbusDevice(rt, "pico", False, True, stats))
+stop = bytes((6, 0x20, 0x00, 0, 2))  # write register 8192 (command) = 2 (stop)
+out = bytearray(260)
+async def later():
+    await asyncio.sleep_ms(100)
+    before = (store.saves, hw.safe_writes)
+    n = pdu.process(stop, len(stop), out)
+    await asyncio.sleep_ms(100)
+    print(json.dumps([bytes(out[:n]).hex(), rt.state, before, store.saves,
+                      hw.safe_writes > before[1] + 5, rt.v[2]]))
+asyncio.create_task(later())
+asyncio.run(run_for(ctl, 300))
+""",
+        str(flash),
+    )
+    echo, state, before, saves, safe, n = json.loads(out.splitlines()[-1])
+    assert echo == "0620000002" and state == 0  # STOP
+    assert before == [0, 0] and saves == 1 and safe  # saved once on STOP; outputs safe
+    assert n > 5

@@ -238,3 +238,103 @@ def test_retained_value_survives_ctrl_c_and_a_soft_reset(tmp_path):
         host, port = b.tcp_address()
         with ModbusTcpClient(host, port=port, timeout=5) as c:
             assert c.read_holding_registers(mm.HR_MW, count=1, device_id=1).registers == [555]
+
+
+def _run_with_doubles(flash, code, port="rp2"):
+    import subprocess
+
+    from rung.vboard.board import DOUBLES, micropython_command
+
+    env = dict(os.environ, MICROPYPATH=".frozen:" + DOUBLES, RUNG_VBOARD_PORT=port)
+    env.pop("RUNG_VBOARD_IO", None)
+    script = flash / "_t.py"
+    script.write_text("import sys\nsys.path.insert(0, 'lib')\n" + code)
+    r = subprocess.run(micropython_command() + [str(script)], capture_output=True, text=True,
+                       cwd=str(flash), env=env, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_firmware_boots_from_mpy_cross_compiled_modules(tmp_path):
+    flash = tmp_path / "flash"
+    good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
+    s = _settings()
+    s["rtu"]["enabled"] = False
+    write_flash_tree(str(flash), "pico", good, s, mpy=True)
+    assert not list((flash / "lib").rglob("*.py"))
+    out = _run_with_doubles(
+        flash, "from plc import boot\nplc = boot.boot()\nprint('STATE', plc.rt.state)\n"
+    )
+    assert "STATE 1" in out
+
+
+def test_rtu_answer_drives_the_direction_pin_around_the_reply_and_drops_the_echo(tmp_path):
+    flash = tmp_path / "flash"
+    write_flash_tree(str(flash), "pico", rung.compile_source(GOOD, "g.rung").to_bytes())
+    out = _run_with_doubles(
+        flash,
+        """
+import asyncio
+from plc import rtu
+from runtime import Runtime
+from runtime.modbus_device import ModbusDevice
+from runtime.modbus_pdu import PduServer
+from runtime.modbus_rtu import crc16
+class Ctl:
+    halted = False
+    reserve_ms = 1
+    async def serve_slot(self):
+        pass
+    def served(self, us):
+        pass
+    def time_left(self):
+        return LEFT
+class De:
+    level = 0
+    def value(self, v):
+        self.level = v
+        log.append('de%d' % v)
+class Uart:
+    def __init__(self):
+        self.rx = b''
+    def write(self, b):
+        log.append('write de=%d' % de.level)
+        self.rx = b'echo'  # a transceiver whose receiver stayed on hears us
+        return len(b)
+    def flush(self):
+        log.append('flush de=%d' % de.level)
+    def txdone(self):
+        return True
+    def any(self):
+        return len(self.rx)
+    def read(self, n):
+        d, self.rx = self.rx[:n], self.rx[n:]
+        log.append('drop %d' % len(d))
+        return d
+log = []
+rt = Runtime(open('program.rbc', 'rb').read())
+class Bare(rtu.RtuService):
+    def __init__(self):  # the parts a real UART would need are set below
+        pass
+svc = Bare()
+svc.ctl = Ctl()
+svc.server = rtu.RtuServer(PduServer(ModbusDevice(rt, 'pico')), 1)
+de = svc.de = De()
+svc.uart = Uart()
+svc.char_us = rtu.char_us(19200, 'N', 1)
+svc.answers = 0
+req = bytearray(b'\\x01\\x04\\x20\\x00\\x00\\x01')
+c = crc16(req)
+req += bytes((c & 255, c >> 8))
+for LEFT in (50, 0):  # time for the reply before the next scan: flush(); else poll txdone()
+    log = []
+    asyncio.run(svc.answer(bytes(req)))
+    print(' | '.join(log))
+print(svc.answers)
+""",
+    )
+    assert out.split("\n")[:3] == [
+        "de1 | write de=1 | flush de=1 | de0 | drop 4",
+        "de1 | write de=1 | de0 | drop 4",
+        "2",
+    ]

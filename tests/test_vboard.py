@@ -276,6 +276,27 @@ def test_watchdog_resets_a_hung_loop_and_a_timer_feeds_it_in_the_repl(board, fla
     assert board.watchdog() is None
 
 
+def test_watchdog_runs_on_across_a_soft_reset(board, flash):
+    # an RP2040's watchdog is hardware: a soft reset (mpremote's raw-REPL Ctrl-D) ends the
+    # feeding Timer but not the watchdog, and main.py does not run again: it resets
+    (flash / "wdt_on").write_text("")
+    try:
+        mark = boot_fresh(board, flash)
+        write_usb(board, b"\x03")
+        board.wait_output(">>> ", start=board.wait_output("main: stopped", start=mark))
+        n = len(board.boots)
+        write_usb(board, b"\x01")  # raw REPL, then Ctrl-D: soft reset
+        board.wait_output("raw REPL; CTRL-B to exit\r\n>", start=mark)
+        write_usb(board, b"\x04")
+        board.wait_for(lambda: board.boots[n:] == [SOFT_RESET, WDT_RESET], 20,
+                       "the watchdog after the soft reset")
+        board.wait_output("main: up 3", start=mark)
+    finally:
+        (flash / "wdt_on").unlink()
+    boot_fresh(board, flash)
+    assert board.watchdog() is None
+
+
 def test_wifi_address_and_tcp_port_mapping(tmp_path):
     (tmp_path / "main.py").write_text(
         "import network, socket, time\n"

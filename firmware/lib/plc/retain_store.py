@@ -31,6 +31,7 @@ class RetainStore:
         self.tmp = tmp
         self.last = None  # the snapshot on flash
         self.saves = 0
+        self.failing = False
         self.data = None
 
     def read(self):
@@ -75,9 +76,12 @@ class RetainStore:
                 os.remove(self.path)
                 os.rename(self.tmp, self.path)
         except OSError as exc:
-            self.log.log(faults.RETAIN_WRITE, "saving retain.bin failed: " + str(exc))
+            if not self.failing:  # once, not at every interval of a full flash
+                self.log.log(faults.RETAIN_WRITE, "saving retain.bin failed: " + str(exc))
+            self.failing = True
             self.last = None
             return False
+        self.failing = False
         self.last = snap
         self.saves += 1
         return True
