@@ -122,7 +122,14 @@ class BoardLink:
         try:
             with _quiet():
                 # no soft reset: the PLC's Ctrl-C handler keeps a started watchdog fed
-                self.transport.enter_raw_repl(soft_reset=False, timeout_overall=self.timeout)
+                try:
+                    self.transport.enter_raw_repl(soft_reset=False,
+                                                  timeout_overall=self.timeout)
+                except TransportError:
+                    # once more: a Ctrl-C that came while the board was busy booting or
+                    # stopping may have been lost
+                    self.transport.enter_raw_repl(soft_reset=False,
+                                                  timeout_overall=self.timeout)
         except TransportError:
             self.close()
             raise CommandError(
@@ -241,6 +248,8 @@ class BoardLink:
 
 
 def _why(exc):
+    if isinstance(exc, (TypeError, AttributeError)):
+        return "the port closed"  # pyserial's state after the port went away under it
     text = str(exc) if exc is not None else ""
     return (text.splitlines() or ["the port closed"])[0][:80] or "the port closed"
 
