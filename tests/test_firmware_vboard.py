@@ -338,3 +338,23 @@ print(svc.answers)
         "de1 | write de=1 | de0 | drop 4",
         "2",
     ]
+
+
+def test_ctrl_c_while_wifi_is_still_connecting(tmp_path):
+    flash = tmp_path / "flash"
+    good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
+    write_flash_tree(str(flash), "pico_w", good, _settings())
+    with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=600000) as b:
+        b.wait_output("Rung 0.1.0 on pico_w: RUN")
+        assert b.wifi() == "connecting"
+        fd = os.open(b.usb_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            mark = len(b.console_log)
+            os.write(fd, b"\x03")
+            end = b.wait_output("outputs safe", start=mark)
+            b.wait_output(">>> ", start=end)
+            os.write(fd, b"print(6*7)\r")
+            b.wait_output("42\r\n>>> ", start=end)
+        finally:
+            os.close(fd)
+        assert len(b.boots) == 1
