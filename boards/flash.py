@@ -50,6 +50,30 @@ def _sources(folder):
     return sorted(glob.glob(os.path.join(folder, "*.py")))
 
 
+def flash_layout(board, program_rbc, settings=None):
+    """What goes on a board's flash, in the order it is written: a list of (path, kind,
+    source, keep) with source a host file or bytes, keep True when a file already there
+    wins (settings.json with no settings given). Libraries first, main.py last: a board
+    cut off halfway never starts a half-copied firmware. rung flash builds its plan on
+    this (rung/usb/plan.py)."""
+    if settings is not None:
+        check_settings(settings, board)  # refuse before anything is written
+    if program_rbc is not None and not isinstance(program_rbc, (bytes, bytearray)):
+        raise TypeError("program_rbc is the bytes of a .rbc file or None")
+    folders = {"plc": os.path.join(firmware_dir(), "lib", "plc"), "runtime": runtime_dir()}
+    out = []
+    for package in ("runtime", "plc"):
+        for path in _sources(folders[package]):
+            out.append((f"lib/{package}/{os.path.basename(path)}", "module", path, False))
+    out.append(("board.json", "board", _json_bytes(board.data), False))
+    given = settings if settings is not None else settings_module().defaults()
+    out.append(("settings.json", "settings", _json_bytes(given), settings is None))
+    if program_rbc is not None:
+        out.append(("program.rbc", "program", bytes(program_rbc), False))
+    out.append(("main.py", "main", os.path.join(firmware_dir(), "main.py"), False))
+    return out
+
+
 def _compile(src, dest):
     import subprocess
     import sys
@@ -68,52 +92,33 @@ def write_flash_tree(dest_dir, board_name, program_rbc, settings=None, *, mpy=Fa
     sources. Returns the list of files written."""
     from . import load_board
 
-    board = load_board(board_name)
-    written = []
-    if settings is not None:
-        check_settings(settings, board)  # refuse before anything is written
-    if program_rbc is not None and not isinstance(program_rbc, (bytes, bytearray)):
-        raise TypeError("program_rbc is the bytes of a .rbc file or None")
+    layout = flash_layout(load_board(board_name), program_rbc, settings)
+    if mpy:  # lib/ modules as .mpy: their names change, their order does not
+        layout = [(p[:-3] + ".mpy" if k == "module" else p, k, s, w) for p, k, s, w in layout]
     os.makedirs(dest_dir, exist_ok=True)
-    lib = os.path.join(dest_dir, "lib")
-    sources = {
-        "plc": _sources(os.path.join(firmware_dir(), "lib", "plc")),
-        "runtime": _sources(runtime_dir()),
-    }
+    written = []
     for package in FIRMWARE_LIB:
-        target = os.path.join(lib, package)
+        target = os.path.join(dest_dir, "lib", package)
         os.makedirs(target, exist_ok=True)
-        ext = ".mpy" if mpy else ".py"
-        keep = {os.path.basename(p)[:-3] + ext for p in sources[package]}
+        keep = {p.rsplit("/", 1)[1] for p, _k, _s, _w in layout if p.startswith(f"lib/{package}/")}
         for old in os.listdir(target):  # modules the new firmware no longer has
             path = os.path.join(target, old)
             if old not in keep and (old.endswith((".py", ".mpy")) or old == "__pycache__"):
                 shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
-        for path in sources[package]:
-            name = os.path.basename(path)[:-3] + ext
-            if mpy:
-                _compile(path, os.path.join(target, name))
-            else:
-                shutil.copyfile(path, os.path.join(target, name))
-            written.append(f"lib/{package}/{name}")
-    shutil.copyfile(os.path.join(firmware_dir(), "main.py"), os.path.join(dest_dir, "main.py"))
-    written.append("main.py")
-    _write_json(os.path.join(dest_dir, "board.json"), board.data)
-    written.append("board.json")
-    settings_path = os.path.join(dest_dir, "settings.json")
-    if settings is not None or not os.path.exists(settings_path):
-        _write_json(
-            settings_path, settings if settings is not None else settings_module().defaults()
-        )
-        written.append("settings.json")
-    if program_rbc is not None:
-        with open(os.path.join(dest_dir, "program.rbc"), "wb") as f:
-            f.write(bytes(program_rbc))
-        written.append("program.rbc")
+    for rel, kind, source, keep_existing in layout:
+        path = os.path.join(dest_dir, *rel.split("/"))
+        if keep_existing and os.path.exists(path):
+            continue
+        if isinstance(source, bytes):
+            with open(path, "wb") as f:
+                f.write(source)
+        elif kind == "module" and mpy:
+            _compile(source, path)
+        else:
+            shutil.copyfile(source, path)
+        written.append(rel)
     return written
 
 
-def _write_json(path, data):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
+def _json_bytes(data):
+    return (json.dumps(data, indent=2) + "\n").encode()

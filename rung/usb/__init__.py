@@ -1,0 +1,1 @@
+"""USB commands: rung flash, deploy, config and status (docs/flashing.md)."""
