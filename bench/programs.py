@@ -210,6 +210,8 @@ def build(name, size=None):
     src, hand, _ni, _no = make(size or default)
     code = rung.compile_source(src, name + ".rung", debug=False).to_bytes()
     names = Runtime(rung.compile_source(src, name + ".rung").to_bytes()).names()
+    for system in SYSTEM_CONTACTS:  # the runtime's own bits, not the program's variables
+        names.pop(system, None)
     rt = Runtime(code)
     return code, hand_source(hand, names, len(rt.v), rt.input_vars, rt.output_vars), names
 
@@ -221,6 +223,9 @@ def stimulus(i, inputs):
         inputs[k] = (i * 7919 >> 3) % 3 != 0
     else:
         inputs[k] = (i * 7919) % 2001 - 1000
+
+
+SYSTEM_CONTACTS = ("first_scan", "clock_100ms", "clock_1s", "math_error")
 
 
 def check(name, size=None, scans=2000, seed=5):

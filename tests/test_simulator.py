@@ -248,8 +248,9 @@ def test_system_contacts_and_constants_in_the_simulator_and_scenarios(tmp_path):
         "      - expect: {first_scan: false, clock_100ms: false, clock_1s: false, WAIT: 2s}\n"
     )
 
-    def names_for(path):
-        return Runtime(rung.compile_file(path).to_bytes()).names()
+    def names_for(path):  # load()'s program_for: the name table and the cycle
+        rt = Runtime(rung.compile_file(path).to_bytes())
+        return rt.names(), rt.cycle_ms
 
     loaded = load(str(scenario), names_for)
     (case,) = loaded.cases
