@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean
+.PHONY: demo test lint setup clean fuzz mutate
 
 $(STAMP): pyproject.toml tools/bootstrap_venv.py
 	$(PY) tools/bootstrap_venv.py $(VENV)
@@ -32,6 +32,15 @@ bench: $(STAMP) node_modules/.installed
 		$(VENV)/pyrung/bin/python -m pip install --quiet pyrung==0.15.2) || \
 		echo "pyrung not installed: the comparison with it is left out"
 	$(BIN)/python bench/performance.py
+
+# Longer runs, not part of `make test` or CI: the block model on 20x the sequences, and
+# mutation testing (slow: build/mutate/report.txt and survivors.txt).
+fuzz: $(STAMP)
+	RUNG_FUZZ_SCALE=$${RUNG_FUZZ_SCALE:-20} $(BIN)/python -m pytest -q tests/test_block_model.py
+
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[mutate]'
+	nice -n 19 $(BIN)/python tools/mutate.py $(TARGETS)
 
 clean:
 	rm -rf $(VENV) node_modules build *.egg-info

@@ -84,18 +84,24 @@ def init_block(v, b, kind, preset):
 
 
 def ton(v, b, inp, dt):
-    """On-delay: Q after IN has been true for PT; ET clamps at PT, resets when IN falls."""
-    if inp:
-        if v[b + 3]:
-            et = v[b + 1] + dt
-            pt = v[b + 2]
-            v[b + 1] = et if et < pt else pt
-        else:
-            v[b + 1] = 0
-        v[b] = v[b + 1] >= v[b + 2]
-    else:
-        v[b + 1] = 0
+    """On-delay: Q once IN has been true for PT; Q and ET then hold until IN falls."""
+    if not inp:
         v[b] = False
+        v[b + 1] = 0
+        v[b + 4] = _IDLE
+    elif v[b + 4] != _DONE:  # done: a later PT change does not undo it (IEC, MatIEC)
+        pt = v[b + 2]
+        if pt < 0:
+            pt = 0
+        et = v[b + 1] + dt if v[b + 3] else 0
+        if et >= pt:
+            v[b + 1] = pt
+            v[b + 4] = _DONE
+            v[b] = True
+        else:
+            v[b + 1] = et
+            v[b + 4] = _TIMING
+            v[b] = False
     v[b + 3] = inp
 
 
@@ -106,12 +112,14 @@ def tof(v, b, inp, dt):
         v[b + 4] = _IDLE
         v[b] = True
     else:
+        pt = v[b + 2]
+        if pt < 0:
+            pt = 0
         if v[b + 3]:
             v[b + 1] = 0
-            v[b + 4] = _TIMING if v[b + 2] > 0 else _DONE
+            v[b + 4] = _TIMING if pt > 0 else _DONE
         elif v[b + 4] == _TIMING:
             et = v[b + 1] + dt
-            pt = v[b + 2]
             if et >= pt:
                 et = pt
                 v[b + 4] = _DONE
@@ -123,21 +131,22 @@ def tof(v, b, inp, dt):
 def tp(v, b, inp, dt, first):
     """Pulse: a rising IN gives Q for PT; not re-triggerable; ET holds at PT until IN falls."""
     st = v[b + 4]
+    pt = v[b + 2]
+    if pt < 0:
+        pt = 0
     if st == _IDLE:
         if inp and not v[b + 3] and not first:
-            st = _TIMING
             v[b + 1] = 0
-            if v[b + 2] <= 0:
-                st = _DONE
-                v[b + 1] = v[b + 2] if v[b + 2] > 0 else 0
+            st = _TIMING if pt > 0 else _DONE
     elif st == _TIMING:
         et = v[b + 1] + dt
-        pt = v[b + 2]
         if et >= pt:
             et = pt
             st = _DONE
         v[b + 1] = et
-    elif not inp:
+    # not an elif: a pulse that ends while IN is already false re-arms in the same scan,
+    # so a rising IN on the next scan starts a new pulse (MatIEC's TP does the same)
+    if st == _DONE and not inp:
         st = _IDLE
         v[b + 1] = 0
     v[b + 4] = st
@@ -146,12 +155,22 @@ def tp(v, b, inp, dt, first):
 
 
 def rto(v, b, inp, dt):
-    """Retentive on-delay: ET accumulates while IN is true and holds while false."""
-    if inp and v[b + 3]:
-        et = v[b + 1] + dt
+    """Retentive on-delay: ET accumulates while IN is true and holds while false; once ET
+    reaches PT, Q and ET hold until `reset`."""
+    if v[b + 4] != _DONE:
         pt = v[b + 2]
-        v[b + 1] = et if et < pt else pt
-    v[b] = v[b + 1] >= v[b + 2]
+        if pt < 0:
+            pt = 0
+        et = v[b + 1]
+        if inp and v[b + 3]:
+            et += dt
+        if et >= pt:
+            v[b + 1] = pt
+            v[b + 4] = _DONE
+            v[b] = True
+        else:
+            v[b + 1] = et
+            v[b] = False
     v[b + 3] = inp
 
 

@@ -22,6 +22,7 @@ from .opcodes import (
     K_RTO,
     MEMBER_NAMES,
     MEMBER_TYPES,
+    SYS_NAMES,
     T_BOOL,
     T_INT,
     T_REAL,
@@ -374,7 +375,9 @@ class Runtime:
         self.v[i] = value
 
     def names(self):
-        """name -> (slot, type, writable, input position or -1); needs the debug section."""
+        """name -> (slot, type, writable, input position or -1); needs the debug section.
+        The system contacts (first_scan, clock_100ms, clock_1s, math_error) are included,
+        read-only."""
         if self._names is None:
             d = self.image.debug
             if d is None:
@@ -392,12 +395,20 @@ class Runtime:
                 for m in members:
                     slot = self.layout.block_base[b] + blocks.member_offset(kind, m)
                     table[name + "." + MEMBER_NAMES[m]] = (slot, MEMBER_TYPES[m], True, -1)
+            for k in range(len(SYS_NAMES)):
+                table[SYS_NAMES[k]] = self._system_entry(k)
             self._names = table
         return self._names
+
+    def _system_entry(self, k):
+        # SYS 0..3 sit in this order from layout.first_scan (see Layout)
+        return (self.layout.first_scan + k, T_BOOL, False, -1)
 
     def _entry(self, name):
         if not isinstance(name, str):
             raise TypeError("a variable or member name is a string, not " + repr(name))
+        if name in SYS_NAMES:  # known without the debug section: they are in every program
+            return self._system_entry(SYS_NAMES.index(name))
         entry = self.names().get(name)
         if entry is None:
             raise KeyError("unknown variable or member: " + name)
@@ -414,6 +425,8 @@ class Runtime:
     def set(self, name, value):
         """Write a variable or member; an input is written to the input image."""
         slot, vtype, writable, input_pos = self._entry(name)
+        if name in SYS_NAMES:
+            raise ValueError(name + " is a system contact: it can be read, not set")
         if not writable:
             raise ValueError(name + " is a constant")
         value = _coerce(vtype, value)

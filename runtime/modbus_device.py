@@ -32,7 +32,20 @@ from .modbus_map import (
     IR_VARS,
     STATUS_SIZE,
 )
-from .opcodes import F_CONST, F_INPUT, F_OUTPUT, K_RTO, M_CV, M_ET, M_PT, M_PV, T_BOOL, T_REAL
+from .opcodes import (
+    F_CONST,
+    F_INPUT,
+    F_OUTPUT,
+    K_CTD,
+    K_CTU,
+    K_RTO,
+    M_CV,
+    M_ET,
+    M_PT,
+    M_PV,
+    T_BOOL,
+    T_REAL,
+)
 
 _buf = bytearray(4)
 
@@ -241,10 +254,10 @@ class ModbusDevice:
         if off == 7:
             return flags & 1
         timer = kind <= K_RTO
-        if off == 0:
-            return 1 if v[base + (0 if timer else 2)] else 0
-        if off == 1:
-            return v[base + 4] if timer else (1 if v[base + 3] else 0)
+        if off == 0:  # Q, or QU for a CTUD (a CTD's Q is its CV <= 0 flag)
+            return 1 if v[base + (0 if timer else (3 if kind == K_CTD else 2))] else 0
+        if off == 1:  # a timer's state; QD (a CTD's Q again; a CTU has none: 0)
+            return v[base + 4] if timer else (1 if kind != K_CTU and v[base + 3] else 0)
         member = (M_ET if off < 4 else M_PT) if timer else (M_CV if off < 4 else M_PV)
         n = v[base + member_offset(kind, member)] & 0xFFFFFFFF
         return (n >> 16) & 0xFFFF if off in (2, 4) else n & 0xFFFF

@@ -154,7 +154,7 @@ def test_first_scan_flag_and_clocks():
     s.run_for(1000)
     assert s.get("n") == 1
     # clock_100ms is true 50 ms of every 100 ms: 5 of 10 scans at a 10 ms cycle
-    assert s.get("c") == 51  # 101 scans from t=0 to t=1000 inclusive
+    assert s.get("c") == 50  # 100 scans, at t=0, 10, ..., 990
     s.restart()
     s.scan()
     assert s.get("n") == 1  # not retained: re-initialised, then counted once more
@@ -287,6 +287,94 @@ def test_rto_accumulates_holds_and_clears_only_on_reset():
     s.set("r", True)
     s.scan()
     assert s.get("t.ET") == 0 and s.get("t.Q") is False
+
+
+def timer_trace(kind, pt, steps):
+    """Scan a lone timer at explicit timestamps. steps: (t_ms, IN) or (t_ms, IN, new PT);
+    returns [(Q, ET)] after each scan."""
+    rt = Runtime(
+        rung.compile_source(
+            HEAD + f"input a : bool at %IX0.0\ntimer t : {kind} = {pt}ms\nrung: a -> t\n",
+            "t.rung",
+        ).to_bytes()
+    )
+    out = []
+    for step in steps:
+        if len(step) == 3:
+            rt.set("t.PT", step[2])
+        rt.set("a", step[1])
+        rt.scan(step[0])
+        out.append((rt.get("t.Q"), rt.get("t.ET")))
+    return out
+
+
+def test_tp_pulse_ending_while_in_is_false_rearms_at_once():
+    ins = [0, 1, 0, 0, 0, 1, 1, 0]
+    got = timer_trace("TP", 30, [(10 * k, bool(x)) for k, x in enumerate(ins)])
+    assert [q for q, _ in got] == [False, True, True, True, False, True, True, True]
+    assert [et for _, et in got] == [0, 0, 10, 20, 0, 0, 10, 20]
+
+
+def test_tp_rising_in_on_the_scan_its_pulse_ends_is_part_of_that_pulse():
+    got = timer_trace("TP", 30, [(0, False), (10, True), (20, False), (40, True), (50, True)])
+    assert got[3:] == [(False, 30), (False, 30)]  # still busy at t=40: no second pulse
+
+
+def test_finished_ton_keeps_q_and_et_when_pt_is_raised():
+    # IN true, PT 20 -> 50 once Q is on: Q and ET stay as they were until IN falls
+    steps = [(0, True), (10, True), (20, True), (30, True, 50), (40, True), (50, True)]
+    steps += [(60, True), (70, False), (80, True), (120, True), (130, True)]
+    got = timer_trace("TON", 20, steps)
+    assert got[2:7] == [(True, 20)] * 5
+    assert got[7:] == [(False, 0), (False, 0), (False, 40), (True, 50)]  # now PT 50
+
+
+@pytest.mark.parametrize(
+    "kind, steps, want",
+    [
+        # TOF done (IN false): raising PT does not restart the off-delay
+        ("TOF", [(0, True), (10, False), (30, False), (40, False, 50), (50, False)], (False, 20)),
+        # TP done with IN held: ET holds at the PT the pulse ended with
+        ("TP", [(0, False), (10, True), (30, True), (40, True, 50), (50, True)], (False, 20)),
+        # RTO done: Q and ET hold until reset, whatever PT becomes
+        ("RTO", [(0, True), (10, True), (30, True), (40, True, 50), (50, False)], (True, 20)),
+        ("RTO", [(0, True), (10, True), (30, True), (40, False, 5), (50, False)], (True, 20)),
+    ],
+)
+def test_finished_timers_hold_q_and_et_when_pt_changes(kind, steps, want):
+    assert timer_trace(kind, 20, steps)[-2:] == [want, want]
+
+
+@pytest.mark.parametrize("reset_first", [False, True])
+def test_a_ton_that_resets_itself_repeats_every_pt_exactly(reset_first):
+    drive, reset = "rung: true -> t\n", "rung: t.Q -> reset t, n := n + 1\n"
+    rungs = reset + drive if reset_first else drive + reset
+    rt = Runtime(
+        rung.compile_source(
+            HEAD + "timer t : TON = 50ms\nvar n : int\n" + rungs, "t.rung"
+        ).to_bytes()
+    )
+    counted = []
+    for k in range(40):
+        rt.scan(10 * k)
+        counted.append(rt.get("n"))
+    times = [10 * k for k in range(1, 40) if counted[k] != counted[k - 1]]
+    assert [b - a for a, b in zip(times, times[1:], strict=False)] == [50] * (len(times) - 1)
+    assert times[0] == (60 if reset_first else 50)
+
+
+@pytest.mark.parametrize("pt", [-1, -5])
+@pytest.mark.parametrize("kind", ["TON", "TOF", "TP", "RTO"])
+def test_a_negative_pt_counts_as_zero(kind, pt):
+    # PT is a time (signed 32 bits): -5 comes through Runtime.set or Modbus, never from
+    # the compiler; ET never goes negative and the timer is done at once
+    steps = [(0, kind == "TOF"), (10, kind != "TOF", pt), (20, kind != "TOF"), (30, False)]
+    got = timer_trace(kind, 100, steps)
+    assert all(et == 0 for _, et in got)
+    if kind in ("TON", "RTO"):
+        assert got[1] == (True, 0)
+    else:
+        assert got[1][0] is False
 
 
 # ---- counters -----------------------------------------------------------------------
@@ -583,6 +671,31 @@ def test_get_set_by_name_and_errors():
     assert rt.get("plain") == 70000 - 65536
 
 
+def test_system_contacts_are_read_by_name():
+    src = HEAD + "var z : int\nvar q : int\nrung: true -> q := 7 / z\n"
+    rt = Runtime(rung.compile_source(src, "t.rung").to_bytes())
+    names = ("first_scan", "clock_100ms", "clock_1s", "math_error")
+    assert [rt.get(n) for n in names] == [False] * 4  # nothing scanned yet
+    assert all(rt.names()[n][1:] == (0, False, -1) for n in names)  # bool, read-only
+    rt.scan(0)
+    assert [rt.get(n) for n in names] == [True, True, True, True]
+    rt.scan(60)  # 60 ms on: clock_100ms in its second half
+    assert [rt.get(n) for n in names] == [False, False, True, True]
+    rt.clear_math_error()
+    assert rt.get("math_error") is False
+    rt.scan(510)
+    assert [rt.get(n) for n in names] == [False, True, False, True]
+    for n in names:
+        with pytest.raises(ValueError, match=n + " is a system contact"):
+            rt.set(n, True)
+    # known without the debug section, unlike the program's own names
+    bare = Runtime(rung.compile_source(src, "t.rung", debug=False).to_bytes())
+    bare.scan(0)
+    assert bare.get("first_scan") is True and bare.get("math_error") is True
+    with pytest.raises(KeyError, match="no debug section"):
+        bare.get("q")
+
+
 # ---- rules checked one more way -------------------------------------------------------
 
 
@@ -635,11 +748,11 @@ def test_stop_runs_no_rungs_and_timers_do_not_jump_on_resume():
     rt = s.runtime
     rt.stop()
     s.run_for(5000)
-    assert s.get("n") == 11 and s.get("t.ET") == 100
+    assert s.get("n") == 10 and s.get("t.ET") == 90  # scans at 0 .. 90 ms
     rt.run()
     s.scan()
     # the first scan after RUN sees the time since the last scan call, not since the stop
-    assert s.get("n") == 12 and s.get("t.ET") == 110
+    assert s.get("n") == 11 and s.get("t.ET") == 100
 
 
 def test_fault_codes_for_memory_and_host_faults():

@@ -78,7 +78,7 @@ tests:
 """,
     )
     code, out = rung_test(path)
-    assert code == 1 and "not true within 2000 ms" in out and "t=2.000s" in out
+    assert code == 1 and "not true within 2000 ms" in out and "t=2.010s" in out
 
 
 def test_one_hour_of_virtual_time_runs_fast(tmp_path):
