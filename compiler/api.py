@@ -2,12 +2,13 @@
 
 import os
 
+from rung.files import MAX_TEXT_BYTES, read_file
 from rung.runtime import container
 
 from . import checker, emitter, parser
 from .diagnostics import CompileError, Reporter
 
-MAX_SOURCE_BYTES = 4 * 1024 * 1024
+MAX_SOURCE_BYTES = MAX_TEXT_BYTES
 
 
 class Program:
@@ -60,12 +61,7 @@ def read_source(path):
     """Read a source file as text, or raise CompileError (E001) saying why not."""
     reporter = Reporter(str(path))
     try:
-        if os.path.isdir(path):
-            raise OSError("it is a directory")
-        if os.path.getsize(path) > MAX_SOURCE_BYTES:
-            raise OSError("it is larger than 4 MB")
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_file(path, MAX_SOURCE_BYTES)
     except OSError as exc:
         reporter.unreadable(exc.strerror or str(exc))
         raise CompileError(reporter.items) from None

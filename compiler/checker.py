@@ -4,13 +4,15 @@ Every problem is reported through the diagnostics Reporter; checking goes on aft
 error so that one run reports all of them."""
 
 import difflib
-import re
 
 from rung.runtime import addresses as A
 from rung.runtime import opcodes as O
 
+from . import address_check, limits
 from . import syntax as s
 from .checked import CAction, CBlock, CheckedProgram, CRung, CVar, TNode
+from .diagnostics import clip
+from .literals import real32
 
 TYPES = {"bool": O.T_BOOL, "int": O.T_INT, "dint": O.T_DINT, "real": O.T_REAL, "time": O.T_TIME}
 TYPE_NAME = {v: k for k, v in TYPES.items()}
@@ -20,6 +22,7 @@ SYSTEM = {name: i for i, name in enumerate(O.SYS_NAMES)}
 FUNCTIONS = {"abs": 1, "min": 2, "max": 2, "limit": 3}
 CONVERSIONS = {"int": O.T_INT, "dint": O.T_DINT, "real": O.T_REAL, "time": O.T_TIME}
 RESERVED = set(SYSTEM) | set(FUNCTIONS) | set(TYPES) | {"true", "false"}
+CAPITALS = {"and", "or", "not", "mod", "true", "false"}  # `TRUE` is a habit, not a name
 RANGES = {O.T_INT: (-32768, 32767), O.T_DINT: (-(2**31), 2**31 - 1), O.T_TIME: (0, 2**31 - 1)}
 ILIT = "ilit"  # an integer literal whose type the context decides
 RANK = {O.T_INT: 0, O.T_DINT: 1, O.T_REAL: 2}
@@ -30,7 +33,6 @@ ACTIONS_BY_KIND = {
     O.K_CTD: ("count_down", "load", "reset"),
     O.K_CTUD: ("count", "count_down", "load", "reset"),
 }
-_ADDRESS = re.compile(r"%([A-Za-z]+)(\d*)(?:\.(\d*))?$")
 DEFAULT_CYCLE_MS = 10
 
 
@@ -48,7 +50,11 @@ def _a(type_name):
 
 
 def _suggest(name, candidates):
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    candidates = list(candidates)
+    for c in candidates:  # INT for int, ton for TON: habits from Structured Text
+        if c.lower() == name.lower():
+            return c
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return close[0] if close else None
 
 
@@ -62,17 +68,25 @@ class Checker:
         self.used = set()  # names read or written
         self.written = set()  # indices of variables some action writes
         self.n_edges = 0
+        self.quiet = set()  # names an error already concerns: no warnings about them
+        self.unreadable = set()  # names declared by statements with a syntax error
 
     # ---- declarations -----------------------------------------------------------------
 
     def check(self, prog, source_name):
-        if prog.name is None:
+        for b in prog.broken:
+            self.quiet |= b.names
+            if b.declares:
+                self.unreadable.add(b.declares)
+        if prog.name is None and not any(b.keyword == "program" for b in prog.broken):
             first = prog.first_item.span if prog.first_item is not None else s.Span(1, 1, 1, 2)
             self.r.missing_program(s.Span(first.line, first.column, first.line, first.column + 1))
         cycle_ms = DEFAULT_CYCLE_MS
         for i, cyc in enumerate(prog.cycles):
             if i:
                 self.r.repeated_setting(cyc.span, "`cycle`")
+            elif cyc.literal.bad:
+                pass
             elif not 1 <= cyc.literal.value <= 60000:
                 self.r.bad_duration(
                     cyc.literal.span,
@@ -91,6 +105,7 @@ class Checker:
         for b, ri in self.counter_last.items():
             rungs[ri].actions.append(CAction("CTR_UPDATE", b))
         self.warnings(prog)
+        limits.check(self.vars, self.blocks, prog.rungs, self.r)
         name = prog.name.text if prog.name is not None else ""
         return CheckedProgram(
             name, source_name, cycle_ms, self.vars, self.blocks, rungs, self.n_edges
@@ -110,13 +125,16 @@ class Checker:
             self.declare_var(d)
 
     def declare_var(self, d):
+        name = d.name.text
         if d.kind == "const":
             vtype, init = self.const_value(d)
             if vtype is None:
+                self.unreadable.add(name)
                 return
         else:
             vtype = self.type_of(d.type_name)
             if vtype is None:
+                self.unreadable.add(name)
                 return
             init = self.initial_value(d, vtype)
         area, index = A.A_NONE, 0
@@ -171,6 +189,8 @@ class Checker:
     def literal_value(self, lit, vtype):
         """The value of a declaration literal as type vtype, or a default after an error."""
         default = 0.0 if vtype == O.T_REAL else (False if vtype == O.T_BOOL else 0)
+        if lit.bad:
+            return default
         kinds_ok = {
             O.T_BOOL: ("bool",),
             O.T_INT: ("int",),
@@ -181,11 +201,14 @@ class Checker:
         if lit.kind not in kinds_ok:
             self.r.mismatch(
                 lit.span,
-                f"`{lit.text}` is not a {TYPE_NAME[vtype]} value",
+                f"`{clip(lit.text)}` is not {_a(TYPE_NAME[vtype])} value",
                 self._literal_help(vtype),
             )
             return default
         if vtype == O.T_REAL:
+            if real32(lit.value) is None:
+                self.r.real_out_of_range(lit.span, lit.text)
+                return default
             return float(lit.value)
         if vtype in RANGES:
             lo, hi = RANGES[vtype]
@@ -203,73 +226,14 @@ class Checker:
         }.get(vtype, "write a whole number")
 
     def address(self, d, vtype):
-        tok = d.address
-        text = str(tok)
-        span = s.Span.of(tok)
-        m = _ADDRESS.match(text)
-        prefix = m.group(1).upper() if m else ""
-        area = A.PREFIXES.get(prefix)
-        if m is None or area is None:
-            self.r.bad_address(span, text, "unknown area (IX, QX, IW, QW, MW or MD)")
-            return None
-        _, is_bit, is_in, is_out, types, highest = A.AREAS[area]
-        if not m.group(2):
-            self.r.bad_address(span, text, "the number is missing")
-            return None
-        number = int(m.group(2))
-        if is_bit:
-            if m.group(3) is None or m.group(3) == "":
-                self.r.bad_address(span, text, f"%{prefix} needs a bit number, e.g. %{prefix}0.3")
-                return None
-            bit = int(m.group(3))
-            if bit > 7:
-                self.r.bad_address(span, text, f"bit {bit} does not exist (bits are 0-7)")
-                return None
-            index = number * 8 + bit
-        else:
-            if m.group(3) is not None:
-                self.r.bad_address(span, text, f"%{prefix} addresses a whole word: no bit number")
-                return None
-            index = number
-        if index > highest:
-            self.r.bad_address(span, text, f"beyond the last %{prefix} address")
-            return None
-        want = {
-            "input": "an input (%IX, %IW)",
-            "output": "an output (%QX, %QW)",
-            "var": "memory (%MW, %MD)",
-        }[d.kind]
-        fits_kind = (
-            is_in if d.kind == "input" else is_out if d.kind == "output" else not (is_in or is_out)
-        )
-        if not fits_kind:
-            self.r.address_misfit(span, text, f"is not {want}", f"{_a(d.kind)} needs {want}")
-            return None
-        if vtype not in types:
-            fitting = [
-                A.AREAS[a][0]
-                for a in A.AREAS
-                if vtype in A.AREAS[a][4] and (A.AREAS[a][2], A.AREAS[a][3]) == (is_in, is_out)
-            ]
-            help = (
-                ("use %" + " or %".join(fitting))
-                if fitting
-                else (f"a {TYPE_NAME[vtype]} {d.kind} cannot have an address")
-            )
-            self.r.address_misfit(span, text, f"cannot hold {_a(TYPE_NAME[vtype])}", help)
-            return None
-        key = (area, index)
-        if key in self.addresses:
-            other = self.addresses[key]
-            self.r.duplicate_address(span, text, other.name, other.span.line)
-            return None
-        self.addresses[key] = _Owner(d.name.text, d.name.span)
-        return area, index
+        """(area, index) of d's address, or None after reporting why it does not fit."""
+        return address_check.check(d, vtype, TYPE_NAME, self.addresses, self.r)
 
     def declare_block(self, d):
         kinds = TIMER_KINDS if d.kind == "timer" else COUNTER_KINDS
         kind = kinds.get(d.type_name.text)
         if kind is None:
+            self.unreadable.add(d.name.text)
             self.r.unknown_type(
                 d.type_name.span, d.type_name.text, list(kinds), _suggest(d.type_name.text, kinds)
             )
@@ -315,12 +279,15 @@ class Checker:
         try:
             cond = self.condition(r.condition)
         except _Bad:
+            self.used |= _names(r.condition)  # the rest of the condition went unchecked
             cond = TNode("lit", O.T_BOOL, value=False)
         actions = []
         for a in r.actions:
             try:
                 act = self.action(a, index, r)
             except _Bad:
+                self.quiet |= _names(a.target)  # no `never written` about what it writes
+                self.used |= _names(a.expr)
                 continue
             if act is not None:
                 actions.append(act)
@@ -471,6 +438,11 @@ class Checker:
             name_node = s.Name(name_node, name_node.span)
         name = name_node.ident.text
         sym = self.symbols.get(name)
+        if sym is None and name in self.unreadable:
+            raise _Bad  # its declaration has a syntax error, already reported
+        if sym is None and name.lower() in CAPITALS:
+            self.r.capital_keyword(name_node.span, name)
+            raise _Bad
         if sym is None:
             candidates = list(self.symbols) + list(SYSTEM)
             self.r.undefined(name_node.span, name, _suggest(name, candidates))
@@ -479,6 +451,8 @@ class Checker:
 
     def expr(self, n):
         if isinstance(n, s.Literal):
+            if n.bad:
+                raise _Bad
             if n.kind == "int":
                 return TNode("lit", ILIT, value=n.value)
             vtype = {"bool": O.T_BOOL, "real": O.T_REAL, "time": O.T_TIME}[n.kind]
@@ -544,7 +518,8 @@ class Checker:
         if n.op == "neg":
             if isinstance(n.operand, s.Literal) and n.operand.kind in ("int", "real"):
                 lit = n.operand
-                return self.expr(s.Literal(lit.kind, -lit.value, "-" + lit.text, n.span))
+                negated = s.Literal(lit.kind, -lit.value, "-" + lit.text, n.span, lit.bad)
+                return self.expr(negated)
             t = self.expr(n.operand)
             self.numeric(t, n, "-")
             return TNode("arith1", t.type, [t], "NEG")
@@ -671,11 +646,15 @@ class Checker:
                 )
                 raise _Bad
             if t.op == "lit":
+                text = node.text if isinstance(node, s.Literal) else str(t.value)
                 if target == O.T_REAL:
+                    if real32(t.value) is None:
+                        self.r.real_out_of_range(node.span, text)
+                        raise _Bad
                     return TNode("lit", O.T_REAL, value=float(t.value))
                 lo, hi = RANGES[target] if target != O.T_TIME else (-(2**31), 2**31 - 1)
                 if not lo <= t.value <= hi:
-                    self.r.out_of_range(node.span, str(t.value), TYPE_NAME[target], lo, hi)
+                    self.r.out_of_range(node.span, text, TYPE_NAME[target], lo, hi)
                     raise _Bad
                 return TNode("lit", target, value=t.value)
             sub = [node.left, node.right] if isinstance(node, s.Binary) else [node] * len(t.args)
@@ -703,6 +682,8 @@ class Checker:
 
     def warnings(self, prog):
         for v in self.vars:
+            if v.name in self.quiet:
+                continue
             if v.kind == "output":
                 if v.index not in self.written:
                     self.r.output_never_written(v.span, v.name)
@@ -715,16 +696,12 @@ class Checker:
                 v = self.vars[index]
                 self.r.coil_twice(v.span, v.name, lines)
         for b in self.blocks:
+            if b.name in self.quiet:
+                continue
             if b.kind <= O.K_RTO and b.index not in self.timer_driver:
                 self.r.timer_never_driven(b.span, b.name)
             if b.kind > O.K_RTO and b.index not in self.counted:
                 self.r.counter_never_driven(b.span, b.name)
-
-
-class _Owner:
-    def __init__(self, name, span):
-        self.name = name
-        self.span = span
 
 
 def _action_word(kind):
@@ -737,6 +714,22 @@ def _action_word(kind):
         "count_down": "count_down",
         "load": "load",
     }.get(kind, kind)
+
+
+def _names(node):
+    """Every name an expression or target mentions (without recursion)."""
+    names = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, s.Name):
+            names.add(n.ident.text)
+        elif isinstance(n, s.Member):
+            names.add(n.base.text)
+        elif n is not None:
+            stack.extend(getattr(n, k) for k in ("left", "right", "operand") if hasattr(n, k))
+            stack.extend(getattr(n, "items", ()) or getattr(n, "args", ()))
+    return names
 
 
 def _depth(t):

@@ -5,6 +5,8 @@ and a fixture under tests/diagnostics/)."""
 
 import json
 
+REAL_LIMIT = "3.4028235e38"  # the largest binary32, as messages print it
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -28,6 +30,8 @@ CODES = {
     "E040": (ERROR, "literal out of range"),
     "E041": (ERROR, "division by zero"),
     "E042": (ERROR, "bad duration or cycle"),
+    "E043": (ERROR, "malformed number"),
+    "E044": (ERROR, "unknown escape in a string"),
     "E050": (ERROR, "write to an input"),
     "E051": (ERROR, "write to a constant"),
     "E052": (ERROR, "timer or counter without a member"),
@@ -36,6 +40,14 @@ CODES = {
     "E055": (ERROR, "timer driven more than once"),
     "E056": (ERROR, "unknown function or wrong arguments"),
     "E057": (ERROR, "expression too deep"),
+    "E058": (ERROR, "program too large for the Modbus map"),
+    "E060": (ERROR, "keyword in capitals"),
+    "E061": (ERROR, "`&&` or `&` instead of `and`"),
+    "E062": (ERROR, "`||` or `|` instead of `or`"),
+    "E063": (ERROR, "`!` instead of `not`"),
+    "E064": (ERROR, "`=` instead of `:=` or `==`"),
+    "E065": (ERROR, "`//` comment"),
+    "E066": (ERROR, "unterminated string"),
     "W101": (WARNING, "unused variable"),
     "W102": (WARNING, "coil written by several rungs"),
     "W103": (WARNING, "timer never driven"),
@@ -59,23 +71,26 @@ class Diagnostic:
     def is_error(self):
         return self.severity == ERROR
 
-    def render(self, source_text=None):
-        """The human form: `file:line:col: error[E0xx]: message`, source line, caret, help."""
+    def render(self, source_text=None, lines=None):
+        """The human form: `file:line:col: error[E0xx]: message`, source line, caret, help.
+
+        lines is source_text split at newlines (render_all splits it once for all)."""
         if self.span is None:
             head = f"{self.file}: {self.severity}[{self.code}]: {self.message}"
             return head + (f"\n  = help: {self.help}" if self.help else "")
         sp = self.span
         out = [f"{self.file}:{sp.line}:{sp.column}: {self.severity}[{self.code}]: {self.message}"]
-        lines = source_text.splitlines() if source_text is not None else []
+        if lines is None:
+            lines = source_lines(source_text)
         if 0 < sp.line <= len(lines):
-            text = lines[sp.line - 1].expandtabs(1)
+            text = lines[sp.line - 1]
+            end = sp.end_column if sp.end_line == sp.line else len(text) + 1
+            text, column, width = excerpt(text, sp.column, max(1, end - sp.column))
             gutter = str(sp.line)
             pad = " " * len(gutter)
-            end = sp.end_column if sp.end_line == sp.line else len(text) + 1
-            width = max(1, end - sp.column)
             out.append(f"{pad} |")
             out.append(f"{gutter} | {text}")
-            out.append(f"{pad} | {' ' * (sp.column - 1)}{'^' * width}")
+            out.append(f"{pad} | {' ' * (column - 1)}{'^' * width}")
         if self.help:
             out.append(f"  = help: {self.help}")
         return "\n".join(out)
@@ -115,7 +130,41 @@ class CompileError(Exception):
 
 def render_all(diagnostics, source_text):
     """All diagnostics in source order, separated by blank lines."""
-    return "\n\n".join(d.render(source_text) for d in diagnostics)
+    lines = source_lines(source_text)
+    return "\n\n".join(d.render(source_text, lines) for d in diagnostics)
+
+
+def source_lines(source_text):
+    """The lines as the parser counts them: split at \\n only, a CRLF's \\r dropped."""
+    if source_text is None:
+        return []
+    return [line[:-1] if line.endswith("\r") else line for line in source_text.split("\n")]
+
+
+EXCERPT = 120  # columns of a long line shown around the caret
+
+
+def excerpt(text, column, width):
+    """(shown text, caret column, caret width) for a source line: the whole line when short,
+    else EXCERPT columns around the caret with `...` where it is cut; control characters are
+    shown as `?` so that a file cannot drive the terminal."""
+    start = 0
+    end = len(text)
+    if end > EXCERPT:
+        start = max(0, min(column - 1 - EXCERPT // 3, end - EXCERPT))
+        end = start + EXCERPT
+    shown = "".join(c if c.isprintable() else "?" for c in text[start:end].expandtabs(1))
+    prefix = "..." if start else ""
+    suffix = "..." if end < len(text) else ""
+    column = column - start + len(prefix)
+    width = max(1, min(width, len(prefix) + len(shown) - column + 2))
+    return prefix + shown + suffix, column, width
+
+
+def clip(text, width=40):
+    """text for a message: printable, at most width characters."""
+    text = "".join(c if c.isprintable() else "?" for c in text[: width + 1])
+    return text if len(text) <= width else text[:width] + "..."
 
 
 def to_json(diagnostics):
@@ -124,7 +173,7 @@ def to_json(diagnostics):
 
 
 def _q(name):
-    return f"`{name}`"
+    return f"`{clip(name)}`"
 
 
 # ---- constructors: the only place message texts are written --------------------------
@@ -138,7 +187,8 @@ class Reporter:
         self.items = []
 
     def _add(self, code, message, span, help=None):
-        self.items.append(Diagnostic(code, message, span, help, self.file))
+        # a message quotes source text: bounded, whatever the source holds
+        self.items.append(Diagnostic(code, clip(message, 300), span, help, self.file))
 
     @property
     def has_errors(self):
@@ -157,6 +207,70 @@ class Reporter:
 
     def syntax(self, span, message, help=None):
         self._add("E002", message, span, help)
+
+    def too_many_syntax_errors(self, span, limit):
+        self._add(
+            "E002",
+            f"more than {limit} syntax errors: the rest of the file is not checked",
+            span,
+            "fix the errors above first",
+        )
+
+    # habits from other languages: each its own code, the parser goes on after it
+    def capital_keyword(self, span, word):
+        self._add(
+            "E060",
+            f"{_q(word)} is not a keyword: Rung's keywords are lower case",
+            span,
+            f"write {_q(word.lower())}",
+        )
+
+    def c_and(self, span, op):
+        self._add(
+            "E061",
+            f"{_q(op)} is not an operator in Rung",
+            span,
+            "contacts in series are joined with `and`: `a and b`",
+        )
+
+    def c_or(self, span, op):
+        self._add(
+            "E062",
+            f"{_q(op)} is not an operator in Rung",
+            span,
+            "contacts in parallel are joined with `or`: `a or b`",
+        )
+
+    def c_not(self, span):
+        self._add(
+            "E063",
+            "`!` is not an operator in Rung",
+            span,
+            "a normally-closed contact is `not a`; `!=` compares two values",
+        )
+
+    def equals_sign(self, span, meant):
+        if meant == ":=":
+            message, help = "`=` does not assign", "assign with `:=`: `n := 5`"
+        else:
+            message, help = "`=` does not compare", "compare with `==`: `n == 5 -> q`"
+        self._add("E064", message, span, help)
+
+    def slash_comment(self, span):
+        self._add(
+            "E065",
+            "`//` does not start a comment in Rung",
+            span,
+            "comments start with `#` and run to the end of the line",
+        )
+
+    def unterminated_string(self, span):
+        self._add(
+            "E066",
+            "unterminated string",
+            span,
+            'close it with `"` on the same line: strings cannot span lines',
+        )
 
     def missing_program(self, span):
         self._add(
@@ -221,18 +335,18 @@ class Reporter:
     def bad_address(self, span, text, why):
         self._add(
             "E030",
-            f"malformed address `{text}`: {why}",
+            f"malformed address {_q(text)}: {why}",
             span,
             "addresses look like %IX0.0, %QX1.7, %IW0, %QW2, %MW10 or %MD4",
         )
 
     def address_misfit(self, span, text, why, help=None):
-        self._add("E031", f"address `{text}` {why}", span, help)
+        self._add("E031", f"address {_q(text)} {why}", span, help)
 
     def duplicate_address(self, span, text, other, line):
         self._add(
             "E032",
-            f"address `{text}` is already used by {_q(other)} (line {line})",
+            f"address {_q(text)} is already used by {_q(other)} (line {line})",
             span,
             "give each variable its own address",
         )
@@ -241,9 +355,44 @@ class Reporter:
     def out_of_range(self, span, text, type_name, lo, hi):
         self._add(
             "E040",
-            f"{text} is out of range for {type_name} ({lo}..{hi})",
+            f"{clip(text)} is out of range for {type_name} ({lo}..{hi})",
             span,
-            "use a wider type (dint or real) or a smaller value",
+            "a time holds up to 2147483647 ms (24 days 20 h)"
+            if type_name == "time"
+            else "use a wider type (dint or real) or a smaller value",
+        )
+
+    def real_out_of_range(self, span, text):
+        self._add(
+            "E040",
+            f"{clip(text)} is out of range for real (at most {REAL_LIMIT} either side of 0)",
+            span,
+            "a real is an IEEE binary32 number: about 7 digits, up to 3.4e38",
+        )
+
+    def huge_integer(self, span, text, digits):
+        self._add(
+            "E040",
+            f"{clip(text, 20)} ({digits} digits) is out of range for every type",
+            span,
+            "dint holds -2147483648..2147483647; real holds up to about 3.4e38",
+        )
+
+    def bad_number(self, span, text, why):
+        self._add(
+            "E043",
+            f"malformed number {_q(text)}: {why}",
+            span,
+            "write 42, 1_000, or a base of 2, 8 or 16 with its digits: 2#1010, 8#17, 16#FF",
+        )
+
+    def bad_escape(self, span, message):
+        self._add(
+            "E044",
+            message,
+            span,
+            'a string may hold the escapes `\\\\`, `\\"`, `\\n` and `\\t`; write other '
+            "characters as they are (the file is UTF-8)",
         )
 
     def division_by_zero(self, span):
@@ -305,6 +454,22 @@ class Reporter:
             f"expression needs a stack of {depth}, more than {limit}",
             span,
             "split it into several rungs with intermediate variables",
+        )
+
+    def chain_too_long(self, span, limit):
+        self._add(
+            "E057",
+            f"more than {limit} operators in one chain",
+            span,
+            "split it into several rungs with intermediate variables",
+        )
+
+    def too_large_for_map(self, span, what, count, limit, window, all_limits):
+        self._add(
+            "E058",
+            f"the program has {count} {what}; the Modbus {window} window has room for {limit}",
+            span,
+            f"a program holds at most {all_limits} (docs/modbus.md, Limits): split it",
         )
 
     def nesting_too_deep(self, span, limit):

@@ -1,18 +1,24 @@
-"""Source text -> syntax.SourceProgram (lark LALR; grammar in grammar.lark)."""
+"""Source text -> syntax.SourceProgram (lark LALR; grammar in grammar.lark).
+
+A syntax error does not stop the parse: recovery.py reports it and parsing goes on, so the
+checker sees every statement that could be read and one run reports every error."""
 
 import os
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import Lark, v_args
+from lark.exceptions import UnexpectedInput
+from lark.visitors import Transformer
 
 from . import syntax as s
-from .literals import parse_duration, parse_integer, parse_real
+from .literals import parse_duration, parse_integer, parse_real, parse_string
+from .recovery import Recovery, describe_span
 
 _GRAMMAR = os.path.join(os.path.dirname(__file__), "grammar.lark")
 _parser = None
 
 
-def _lark():
+def lark_parser():
+    """The LALR parser built from grammar.lark (built once)."""
     global _parser
     if _parser is None:
         with open(_GRAMMAR, encoding="utf-8") as f:
@@ -28,34 +34,67 @@ def _ident(tok):
 
 @v_args(meta=True)
 class _Build(Transformer):
-    def __init__(self, text):
+    def __init__(self, text, reporter):
         super().__init__()
         self.text = text
-        self.bad_durations = []  # (span, message): reported as E042 once the tree is built
+        self.r = reporter  # literal problems are reported here, the parse goes on
 
     def _duration(self, token, span):
         try:
-            return parse_duration(str(token))
+            return parse_duration(str(token)), False
         except ValueError as exc:
-            self.bad_durations.append((span, str(exc)))
-            return 0
+            self.r.bad_duration(span, str(exc))
+            return 0, True
+
+    def _integer(self, token, sign, meta):
+        text = sign + str(token)
+        span = s.Span.of(meta)
+        try:
+            value = parse_integer(str(token))
+        except OverflowError as exc:
+            self.r.huge_integer(span, text, str(exc).split()[0])
+            return s.Literal("int", 0, text, span, bad=True)
+        except ValueError as exc:
+            self.r.bad_number(span, text, str(exc))
+            return s.Literal("int", 0, text, span, bad=True)
+        return s.Literal("int", -value if sign else value, text, span)
+
+    def _real(self, token, sign, meta):
+        text = sign + str(token)
+        span = s.Span.of(meta)
+        try:
+            value = parse_real(str(token))
+        except OverflowError:
+            self.r.real_out_of_range(span, text)
+            return s.Literal("real", 0.0, text, span, bad=True)
+        return s.Literal("real", -value if sign else value, text, span)
+
+    def _string(self, token):
+        try:
+            return parse_string(str(token))
+        except ValueError as exc:
+            message, offset = exc.args
+            line, column = token.line, token.column + offset
+            self.r.bad_escape(s.Span(line, column, line, column + 2), message)
+            return ""
 
     # literals
     def int_lit(self, meta, c):
-        return s.Literal("int", parse_integer(str(c[0])), str(c[0]), s.Span.of(meta))
+        return self._integer(c[0], "", meta)
 
     def neg_int_lit(self, meta, c):
-        return s.Literal("int", -parse_integer(str(c[0])), "-" + str(c[0]), s.Span.of(meta))
+        return self._integer(c[0], "-", meta)
 
     def real_lit(self, meta, c):
-        return s.Literal("real", parse_real(str(c[0])), str(c[0]), s.Span.of(meta))
+        return self._real(c[0], "", meta)
 
     def neg_real_lit(self, meta, c):
-        return s.Literal("real", -parse_real(str(c[0])), "-" + str(c[0]), s.Span.of(meta))
+        return self._real(c[0], "-", meta)
 
     def time_lit(self, meta, c):
         span = s.Span.of(meta)
-        return s.Literal("time", self._duration(c[0], span), str(c[0]), span)
+        value, bad = self._duration(c[0], span)
+        return s.Literal("time", value, str(c[0]), span, bad)
 
     def true_lit(self, meta, c):
         return s.Literal("bool", True, "true", s.Span.of(meta))
@@ -133,8 +172,7 @@ class _Build(Transformer):
 
     # declarations
     def description(self, meta, c):
-        raw = str(c[0])[1:-1]
-        return raw.encode("utf-8").decode("unicode_escape") if "\\" in raw else raw
+        return self._string(c[0])
 
     def init(self, meta, c):
         return c[0]
@@ -153,8 +191,8 @@ class _Build(Transformer):
 
     def cycle_decl(self, meta, c):
         span = s.Span.of(c[0])
-        lit = s.Literal("time", self._duration(c[0], span), str(c[0]), span)
-        return s.Cycle(lit, s.Span.of(meta))
+        value, bad = self._duration(c[0], span)
+        return s.Cycle(s.Literal("time", value, str(c[0]), span, bad), s.Span.of(meta))
 
     def input_decl(self, meta, c):
         return s.Decl(
@@ -187,7 +225,7 @@ class _Build(Transformer):
     def rung(self, meta, c):
         name, comment, cond, actions = c
         name = _ident(name) if name is not None else None
-        comment = str(comment)[1:-1] if comment is not None else ""
+        comment = self._string(comment) if comment is not None else ""
         text = self.text[meta.start_pos : meta.end_pos]
         return s.Rung(name, comment, cond, actions, text, s.Span.of(meta))
 
@@ -200,43 +238,33 @@ class _Build(Transformer):
         rungs = [i for i in items if isinstance(i, s.Rung)]
         name = header[1] if header else None
         span = header[2] if header else None
-        return s.SourceProgram(name, cycles, decls, rungs, first, span)
-
-
-# Parser states -> friendly messages (lark's match_examples).
-_EXAMPLES = {
-    "expected `->` after the contacts": ["rung: a b", "rung: a and b c", "rung: a and (b or c) d"],
-    "expected a contact or an expression after `:`": ["rung: -> x", "rung a: -> x"],
-    "expected an action after `->`": ["rung: a ->", "rung: a -> ,", "rung: a -> x,"],
-    "expected `:` after the rung name": ["rung a b", 'rung a "c" d'],
-    "expected `: TYPE` after the name": ["input a bool", "var x int"],
-    "expected `at ADDRESS` after the type": ["input a : bool", 'output q : bool "d"'],
-    "expected a value after `=`": ["const K =", "var x : int ="],
-    "unbalanced parentheses": ["rung: (a or b -> x", "rung: a) -> x"],
-}
+        return s.SourceProgram(name, cycles, decls, rungs, first, span, self.broken)
 
 
 def parse(text, filename, reporter):
-    """Parse text; on a syntax error report E002 and return None."""
+    """Parse text, reporting every syntax error; None only if nothing could be read."""
+    recovery = Recovery(text, reporter)
     try:
-        tree = _lark().parse(text)
-    except UnexpectedInput as exc:
-        _syntax_error(exc, text, reporter)
+        tree = lark_parser().parse(text, on_error=recovery)
+    except UnexpectedInput as exc:  # recovery always resumes; this is a last resort
+        reporter.syntax(describe_span(exc, text), "the parser cannot go on from here")
         return None
     if not _depth_ok(tree, reporter):
         return None
-    builder = _Build(text)
+    builder = _Build(text, reporter)
+    builder.broken = recovery.broken
     program = builder.transform(tree)
-    for span, message in builder.bad_durations:
-        reporter.bad_duration(span, message)
-    return None if builder.bad_durations else program
+    if not _nesting_ok(program, reporter):
+        return None
+    return program
 
 
 MAX_NESTING = 200  # far beyond any real rung; keeps the recursive passes within Python's limit
 
 
 def _depth_ok(tree, reporter):
-    """Report the first node nested deeper than MAX_NESTING (checked without recursion)."""
+    """Report the first parse-tree node nested deeper than MAX_NESTING (lark's Transformer
+    recurses; checked without recursion)."""
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -249,90 +277,31 @@ def _depth_ok(tree, reporter):
     return True
 
 
-def _example_states():
-    # lark's own match_examples compares whole state stacks, which differ with the number of
-    # statements before the error; the current LALR state and token type are what matter.
-    global _STATES
-    if _STATES is None:
-        _STATES = {}
-        for label, examples in _EXAMPLES.items():
-            for example in examples:
-                try:
-                    _lark().parse(example)
-                except UnexpectedInput as ut:
-                    if ut.state is not None:
-                        key = (
-                            ut.state.position,
-                            getattr(getattr(ut, "token", None), "type", None),
-                        )
-                        _STATES.setdefault(key, label)
-    return _STATES
+def _nesting_ok(program, reporter):
+    """Report expressions whose syntax tree is deeper than MAX_NESTING: `a + b + ...` is as
+    deep as it is long, and the checker and emitter recurse on it."""
+    ok = True
+    roots = [r.condition for r in program.rungs]
+    roots += [a.expr for r in program.rungs for a in r.actions if a.expr is not None]
+    for root in roots:
+        stack = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_NESTING:
+                reporter.chain_too_long(root.span, MAX_NESTING)
+                ok = False
+                break
+            stack.extend((child, depth + 1) for child in _children(node))
+    return ok
 
 
-_STATES = None
-
-
-def _match_example(exc):
-    if getattr(exc, "state", None) is None:
-        return None
-    token_type = getattr(getattr(exc, "token", None), "type", None)
-    return _example_states().get((exc.state.position, token_type))
-
-
-def _syntax_error(exc, text, reporter):
-    line = getattr(exc, "line", 1) or 1
-    column = getattr(exc, "column", 1) or 1
-    width = 1
-    if (
-        isinstance(exc, UnexpectedToken)
-        and isinstance(exc.token, Token)
-        and exc.token.type != "$END"
-    ):
-        width = max(1, len(str(exc.token)))
-        found = f"unexpected `{exc.token}`"
-    elif isinstance(exc, UnexpectedCharacters):
-        found = f"unexpected character `{text[exc.pos_in_stream]}`"
-    else:
-        found = "unexpected end of file"
-        lines = text.splitlines() or [""]
-        line = len(lines)
-        column = len(lines[-1]) + 1
-    label = _match_example(exc)
-    if isinstance(exc, UnexpectedEOF):
-        label = label or "the program ends in the middle of a statement"
-    message = found + (f": {label}" if label else "")
-    help = None
-    if isinstance(exc, UnexpectedToken) and not label:
-        expected = sorted(_pretty(t) for t in exc.accepts or exc.expected)
-        if expected and len(expected) <= 6:
-            help = "expected " + ", ".join(expected)
-    reporter.syntax(s.Span(line, column, line, column + width), message, help)
-
-
-_TERMINAL_NAMES = {
-    "NAME": "a name",
-    "INTEGER": "an integer",
-    "REAL": "a real",
-    "DURATION": "a duration",
-    "ADDRESS": "an address",
-    "STRING": 'a "description"',
-    "COLON": "`:`",
-    "COMMA": "`,`",
-    "LPAR": "`(`",
-    "RPAR": "`)`",
-    "EQUAL": "`=`",
-    "DOT": "`.`",
-    "MINUS": "`-`",
-    "COMPARE": "a comparison",
-    "ADD_OP": "`+` or `-`",
-    "MUL_OP": "`*`, `/` or `mod`",
-    "$END": "end of file",
-}
-
-
-def _pretty(terminal):
-    if terminal in _TERMINAL_NAMES:
-        return _TERMINAL_NAMES[terminal]
-    if terminal.startswith("__ANON"):
-        return "`:=`" if terminal == "__ANON_0" else "`->`"
-    return f"`{terminal.lower()}`"
+def _children(node):
+    if isinstance(node, s.Binary):
+        return (node.left, node.right)
+    if isinstance(node, s.Unary):
+        return (node.operand,)
+    if isinstance(node, (s.Logic,)):
+        return node.items
+    if isinstance(node, s.Call):
+        return node.args
+    return ()

@@ -43,15 +43,17 @@ class Ident(Node):
 
 
 class Literal(Node):
-    """kind is 'int', 'real', 'time' or 'bool'; value is already converted."""
+    """kind is 'int', 'real', 'time' or 'bool'; value is already converted. bad: the text
+    could not be converted (already reported; value is a stand-in 0)."""
 
-    __slots__ = ("kind", "value", "text")
+    __slots__ = ("kind", "value", "text", "bad")
 
-    def __init__(self, kind, value, text, span):
+    def __init__(self, kind, value, text, span, bad=False):
         self.kind = kind
         self.value = value
         self.text = text
         self.span = span
+        self.bad = bad
 
 
 class Name(Node):
@@ -167,15 +169,32 @@ class Cycle(Node):
         self.span = span
 
 
+class Broken(Node):
+    """A statement with a syntax error, left out of the program: keyword is its first word
+    (`rung`, `var`, ...), declares the name it declares if that much was readable, names
+    every word written in it. The checker stays quiet about these names (no `not declared`,
+    no `never written` for what the broken statement would have done)."""
+
+    __slots__ = ("keyword", "declares", "names")
+
+    def __init__(self, keyword, declares, names, span):
+        self.keyword = keyword
+        self.declares = declares
+        self.names = names
+        self.span = span
+
+
 class SourceProgram(Node):
-    """The whole file as parsed: header (may be None), cycle statements, declarations, rungs."""
+    """The whole file as parsed: header (may be None), cycle statements, declarations, rungs,
+    and the statements left out after syntax errors (Broken)."""
 
-    __slots__ = ("name", "cycles", "decls", "rungs", "first_item")
+    __slots__ = ("name", "cycles", "decls", "rungs", "first_item", "broken")
 
-    def __init__(self, name, cycles, decls, rungs, first_item, span):
+    def __init__(self, name, cycles, decls, rungs, first_item, span, broken=()):
         self.name = name
         self.cycles = cycles
         self.decls = decls
         self.rungs = rungs
         self.first_item = first_item
         self.span = span
+        self.broken = list(broken)

@@ -10,6 +10,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from rung.compiler.literals import parse_duration
+from rung.files import MAX_TEXT_BYTES, read_file
 from rung.runtime.opcodes import T_BOOL, T_INT, T_REAL, T_TIME
 
 from .scenario_yaml import Refused, compose
@@ -153,8 +154,7 @@ def load(path, program_for, max_scans=MAX_SCANS):
     ProgramError for a program that cannot be read, compiled or loaded."""
     file = path
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_file(path, MAX_TEXT_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, 0, f"cannot read the scenario: {exc}") from None
     try:

@@ -49,6 +49,12 @@ STATUS_SIZE = const(22)
 #   counters: 0 Q/QU, 1 QD, 2-3 CV, 4-5 PV, 6 kind, 7 retain
 BLOCK_REGS = const(8)
 
+# What one program may hold so that no diagnostic window runs into the next one; the compiler
+# refuses bigger programs (E058). The forced set after the power flow needs MAX_VARS/16.
+MAX_VARS = const((IR_BLOCKS - IR_VARS) // 2)  # 5000 variables, 2 registers each
+MAX_BLOCKS = const((IR_POWER - IR_BLOCKS) // BLOCK_REGS)  # 1250 timers and counters
+MAX_RUNGS = const((IR_FORCED - IR_POWER) * 16)  # 16000 rungs, 16 per register
+
 # Commands and forcing (holding registers)
 HR_COMMAND = const(8192)  # write: 1 run, 2 stop, 3 fault reset, 4 release all forces,
 #                           5 clear math_error; reads the last accepted command

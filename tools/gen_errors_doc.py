@@ -6,6 +6,7 @@ then .venv/bin/python tools/gen_errors_doc.py."""
 import os
 
 from rung.compiler.diagnostics import CODES
+from rung.compiler.recovery import MAX_SYNTAX_ERRORS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -16,7 +17,8 @@ EXPLAIN = {
         "Save the program as UTF-8 text with the `.rung` extension and check the path.",
     ),
     "E002": (
-        "The text does not follow the grammar. The message says what was expected at that point.",
+        "The text does not follow the grammar. The message says what was expected at that point. The compiler goes on after a syntax error: it drops the broken statement, continues at the next statement keyword and reports every error of the file "
+        f"(up to {MAX_SYNTAX_ERRORS} syntax errors; then it says so and stops).",
         'Write the rung as `rung [NAME] ["comment"] : CONDITION -> ACTION, ...`; here an operator is missing between `a` and `q`: `rung: a and q -> q`.',
     ),
     "E003": (
@@ -66,7 +68,7 @@ EXPLAIN = {
     ),
     "E032": ("Two variables share one address.", "Give each variable its own address."),
     "E040": (
-        "A literal does not fit its type (int is -32768..32767, dint 32 bits).",
+        "A literal does not fit its type: int is -32768..32767, dint -2147483648..2147483647, time 0..2147483647 ms, real at most 3.4028235e38 either side of 0 (`1e39` and `1e999` are refused, not turned into infinity).",
         "Use a `dint` variable or a smaller value.",
     ),
     "E041": (
@@ -76,6 +78,14 @@ EXPLAIN = {
     "E042": (
         "The scan cycle or a duration is out of range (the cycle must be 1ms..60s).",
         "`cycle 10ms`.",
+    ),
+    "E043": (
+        "An integer literal that is not a number: a digit that its base does not have (`8#9`, `16#FG`), a base other than 2, 8 and 16 (`99#1`), or no digits at all (`2#_`).",
+        "`8#17`, `16#FF`, `2#1010_0101`; or write the value in decimal.",
+    ),
+    "E044": (
+        'A backslash in a string (a description or a rung comment) starts an escape: `\\\\` (a backslash), `\\"` (a quote), `\\n` (new line) and `\\t` (tab) are the only ones.',
+        'Double the backslash (`"C:\\\\data"`), or write the character itself: source files are UTF-8, so `"café"` needs no escape.',
     ),
     "E050": (
         "An action writes an input, which only the hardware (or forcing) may change.",
@@ -109,6 +119,38 @@ EXPLAIN = {
         "The expression needs more than 32 stack slots in the bytecode, or is nested more than 200 levels deep.",
         "Split it across rungs with intermediate `var` bools.",
     ),
+    "E058": (
+        "The program has more variables, timers and counters, or rungs than the Modbus diagnostic window has room for (docs/modbus.md, Limits): 5000 variables (constants included), 1250 timers and counters, 16000 rungs. The windows have fixed addresses, so a bigger program would make one window cover the next.",
+        "Split the program over two boards (each serves its own map), or use fewer variables, timers or rungs.",
+    ),
+    "E060": (
+        "A keyword written in capitals, as Structured Text allows (`AND`, `OR`, `NOT`, `TRUE`, `VAR`...). Rung's keywords are lower case; the compiler reads the statement as if it were, so the errors after it are still found.",
+        "`rung: a and not b -> q`.",
+    ),
+    "E061": (
+        "`&&` or `&` (C, Structured Text) where Rung writes `and`.",
+        "`rung: a and b -> q`.",
+    ),
+    "E062": (
+        "`||` or `|` (C) where Rung writes `or`.",
+        "`rung: a or b -> q`.",
+    ),
+    "E063": (
+        "`!` (C) where Rung writes `not`. (`!=` is Rung's not-equal comparison.)",
+        "`rung: a and not b -> q`.",
+    ),
+    "E064": (
+        "`=` (Structured Text, Python, BASIC) where Rung writes `:=` to assign or `==` to compare. `=` only gives a value in declarations: `var n : int = 5`, `timer t : TON = 5s`.",
+        "`rung: a -> n := 5` and `rung: n == 5 -> q`.",
+    ),
+    "E065": (
+        "A `//` comment (C, Java, Structured Text). Rung's comments start with `#`; the compiler skips the rest of the line and goes on.",
+        "`rung: a -> q  # seal-in`.",
+    ),
+    "E066": (
+        "A string (a description or a rung comment) without its closing `\"` on the same line. Strings cannot span lines.",
+        'Close it: `output q : bool at %QX0.0 "pump running"`.',
+    ),
     "W101": (
         "A variable or input is declared but never used (located %MW/%MD variables are exempt: Modbus may use them).",
         "Remove it or use it.",
@@ -132,6 +174,15 @@ EXPLAIN = {
 }
 
 
+def _shorten(src, keep=6):
+    """A fixture's source for the page: long ones (E058) keep their first and last lines."""
+    lines = src.rstrip("\n").split("\n")
+    if len(lines) <= 4 * keep:
+        return src
+    hidden = len(lines) - 2 * keep
+    return "\n".join(lines[:keep] + [f"# ... {hidden} more lines like these ..."] + lines[-keep:])
+
+
 def main():
     out = [
         "# Diagnostics",
@@ -145,7 +196,7 @@ def main():
         desc, fix = EXPLAIN[code]
         base = os.path.join(ROOT, "tests", "diagnostics", code)
         with open(base + ".rung", "rb") as f:
-            src = f.read().decode("utf-8", "replace")
+            src = _shorten(f.read().decode("utf-8", "replace"))
         with open(base + ".expected") as f:
             rendered = f.read()
         out += [

@@ -3,6 +3,7 @@
 import sys
 
 from rung.errors import CommandError
+from rung.files import MAX_BYTECODE_BYTES, read_file
 from rung.runtime.container import LoadError, decode
 
 from ..api import compile_file
@@ -18,8 +19,7 @@ def load_image(path):
             print(exc.render(), file=sys.stderr)
             return None
     try:
-        with open(path, "rb") as f:
-            data = f.read(16 * 1024 * 1024)
+        data = read_file(path, MAX_BYTECODE_BYTES)
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:

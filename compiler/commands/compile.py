@@ -5,7 +5,7 @@ import sys
 
 from rung.errors import CommandError
 
-from ..api import compile_file
+from ..api import compile_source, read_source
 from ..diagnostics import CompileError, render_all
 
 
@@ -19,14 +19,13 @@ def add_arguments(parser):
 
 def run(args):
     try:
-        program = compile_file(args.program, debug=not args.no_debug)
+        source = read_source(args.program)
+        program = compile_source(source, args.program, debug=not args.no_debug)
     except CompileError as exc:
         print(exc.render(), file=sys.stderr)
         return 1
     if program.warnings:
-        from ..api import read_source
-
-        print(render_all(program.warnings, read_source(args.program)) + "\n", file=sys.stderr)
+        print(render_all(program.warnings, source) + "\n", file=sys.stderr)
     out = args.output or os.path.splitext(args.program)[0] + ".rbc"
     data = program.to_bytes()
     try:
