@@ -179,15 +179,21 @@ class Simulator:
         v = rt.v
         lay = rt.layout
         system = (lay.first_scan, lay.clock_100ms, lay.clock_1s)
+        # a program that keeps changing pays for a probe (a copy of the slots) only every
+        # `gap` scans, gap doubling up to 64 after each failed probe
+        gap = wait = 1
         while n > 0:
+            wait -= 1
             # the runtime's own conditions for a scan that runs the program with dt = cyc
-            steady = rt.state == STATE_RUN and not rt.first_scan
+            steady = wait == 0 and rt.state == STATE_RUN and not rt.first_scan
             steady = steady and (t - rt._last) & _TICKS_MASK == cyc
             before = v[:] if steady else None
             rt.scan(t)
             t += cyc
             n -= 1
             if before is None or n == 0 or rt.state != STATE_RUN:
+                if wait <= 0:
+                    wait = gap
                 continue
             for i in system:  # written by the runtime before the program runs
                 before[i] = v[i]
@@ -195,6 +201,9 @@ class Simulator:
                 self._skip(n, t)
                 t += n * cyc
                 n = 0
+            else:
+                gap = min(gap * 2, 64)
+                wait = gap
         self.time_ms = t
 
     def _clock_proof(self, state):
