@@ -98,11 +98,15 @@ def test_examples_skip_ahead_equals_every_scan():
     assert skipping >= 5
 
 
+# `make fuzz` runs RUNG_FUZZ_SCALE times as many generated programs
+SCALE = int(os.environ.get("RUNG_FUZZ_SCALE", "1"))
+
+
 def test_generated_programs_skip_ahead_equals_every_scan():
     """Generated programs under random inputs held for random spans (whole and partial
     cycles, single scans, restarts, forcing), compared after every span."""
     skipping = 0
-    for seed in range(80):
+    for seed in range(80 * SCALE):
         prog = generate(seed)
         try:
             code = prog.to_bytes()
@@ -134,7 +138,7 @@ def test_generated_programs_skip_ahead_equals_every_scan():
                     sim.scan(amount // 10)
             same(fast, slow, f"seed {seed} span {span} ({kind} {amount})")
         skipping += fast.skipped > 0
-    assert skipping >= 15, f"only {skipping} generated programs ever skipped"
+    assert skipping >= 15 * SCALE, f"only {skipping} generated programs ever skipped"
 
 
 def test_power_flow_that_follows_a_clock_is_not_skipped(tmp_path):
