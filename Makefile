@@ -37,7 +37,7 @@ bench: $(STAMP) node_modules/.installed
 # Longer runs, not part of `make test` or CI: the block model on 20x the sequences, and
 # mutation testing (slow: build/mutate/report.txt and survivors.txt).
 fuzz: $(STAMP)
-	RUNG_FUZZ_SCALE=$${RUNG_FUZZ_SCALE:-20} $(BIN)/python -m pytest -q tests/test_block_model.py
+	RUNG_FUZZ_SCALE=$${RUNG_FUZZ_SCALE:-20} $(BIN)/python -m pytest -q tests/test_block_model.py tests/test_skip_ahead.py
 
 mutate: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'

@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/virtual_time.py [--quick]
 Each example from power-up, inputs as they power up, through the scenario runner's `run`
-step (rung test's own path); CPU time (time.process_time) of the run alone."""
+step (rung test's own path); CPU time (time.process_time) and wall time of the run alone,
+with the simulator skipping fixed-point scans (the default) and scanning every cycle."""
 
 import argparse
 import glob
@@ -14,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def measure(path, duration_ms):
+def measure(path, duration_ms, skip=True):
     """(scans, CPU s, wall s) of one `run: duration` step of the program at path."""
     import rung
     from rung.emulator.scenario import Case, Step
@@ -23,28 +24,34 @@ def measure(path, duration_ms):
     code = rung.compile_file(path).to_bytes()
     case = Case("bench", 1, [Step("run", 1, value=duration_ms)])
     c0, w0 = time.process_time(), time.perf_counter()
-    assert run_case(code, case) is None
+    assert run_case(code, case, skip=skip) is None
     cpu, wall = time.process_time() - c0, time.perf_counter() - w0
     cycle = rung.Simulator(code).cycle_ms
     return duration_ms // cycle, cpu, wall
 
 
 def rows(duration_ms=3_600_000):
-    """(example, cycle scans, CPU s, wall s, plant s per CPU s) for every example."""
+    """(example, cycle scans, (CPU s, wall s, plant s per CPU s) skipping, the same
+    scanning every cycle) for every example."""
     out = []
     for path in sorted(glob.glob(os.path.join(ROOT, "examples", "*.rung"))):
-        scans, cpu, wall = measure(path, duration_ms)
-        out.append((os.path.basename(path), scans, cpu, wall, duration_ms / 1000 / max(cpu, 1e-6)))
+        row = [os.path.basename(path)]
+        for skip in (True, False):
+            scans, cpu, wall = measure(path, duration_ms, skip)
+            row.append((cpu, wall, duration_ms / 1000 / max(cpu, 1e-6)))
+        out.append((row[0], scans, row[1], row[2]))
     return out
 
 
 def table(data):
     lines = [
-        "| example | scans in 1 h | CPU time | wall time | plant seconds per CPU second |",
-        "|---|---|---|---|---|",
+        "| example | scans in 1 h | skipping: CPU | wall | plant s per CPU s "
+        "| every scan: CPU | wall | plant s per CPU s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, scans, cpu, wall, rate in data:
-        lines.append(f"| {name} | {scans:,} | {cpu:.2f} s | {wall:.2f} s | {rate:,.0f} |")
+    for name, scans, fast, slow in data:
+        cells = [f"{cpu:.2f} s | {wall:.2f} s | {rate:,.0f}" for cpu, wall, rate in (fast, slow)]
+        lines.append(f"| {name} | {scans:,} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 
 

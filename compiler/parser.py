@@ -18,14 +18,42 @@ _parser = None
 
 
 def lark_parser():
-    """The LALR parser built from grammar.lark (built once)."""
+    """The LALR parser built from grammar.lark (built once, then loaded from a cache)."""
     global _parser
     if _parser is None:
         with open(_GRAMMAR, encoding="utf-8") as f:
-            _parser = Lark(
-                f.read(), parser="lalr", propagate_positions=True, maybe_placeholders=True
-            )
+            grammar = f.read()
+        _parser = Lark(
+            grammar,
+            parser="lalr",
+            propagate_positions=True,
+            maybe_placeholders=True,
+            cache=cache_file(grammar) or False,
+        )
     return _parser
+
+
+def cache_file(grammar):
+    """Where lark keeps the built parser: a per-user cache directory, one file per grammar,
+    lark and Python version (lark checks them again on loading and rebuilds on any
+    mismatch, and a cache it cannot read or write just costs the build); None if there is
+    no usable directory."""
+    import hashlib
+    import sys
+
+    import lark
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "rung")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:  # read-only or missing home: build every time
+        return None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return None
+    key = grammar + lark.__version__ + sys.version
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return os.path.join(folder, "parser-" + digest + ".lark")
 
 
 def _ident(tok):

@@ -40,11 +40,12 @@ def _no_tick(step_index, step, time_ms):
     pass
 
 
-def run_case(code, case, tick=_no_tick):
+def run_case(code, case, tick=_no_tick, skip=True):
     """Run one test from power-up; returns None on success or the first Failure.
 
-    tick(step_index, step, time_ms) is called every SLICE scans of a long step."""
-    sim = Simulator(code)
+    tick(step_index, step, time_ms) is called every SLICE scans of a long step; skip=False
+    runs every scan instead of skipping fixed points (same results, see rung.Simulator)."""
+    sim = Simulator(code, skip=skip)
     for i, step in enumerate(case.steps, 1):
         kind = step.kind
         if kind == "set":

@@ -31,7 +31,9 @@ COMMANDS = {
 }
 
 
-def build_parser():
+def build_parser(only=()):
+    """The argument parser; every subcommand's module is imported for its arguments, or
+    with `only` just those named (the others are listed in --help all the same)."""
     parser = argparse.ArgumentParser(prog="rung", description="Rung PLC toolchain")
     parser.add_argument("--version", action="version", version="rung " + _version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -39,6 +41,8 @@ def build_parser():
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module)
+        if only and name not in only:
+            continue  # not the command being run: its arguments are not needed
         try:
             importlib.import_module(module).add_arguments(p)
         except ImportError:
@@ -54,7 +58,11 @@ def _version():
 
 def main(argv=None):
     """Entry point of the `rung` command; returns the process exit code."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    # only the command being run imports its module (the others pull in pymodbus, Textual,
+    # aiohttp...); with none given (`rung --help`) none is imported
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(only=(command,))
     args = parser.parse_args(argv)
     if getattr(args, "_missing", False):
         print(f"rung: command '{args.command}' is not available in this build", file=sys.stderr)

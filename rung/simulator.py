@@ -4,7 +4,10 @@ import os
 
 from rung.runtime import Runtime
 from rung.runtime.arith import f32
-from rung.runtime.opcodes import T_DINT, T_INT, T_REAL, T_TIME
+from rung.runtime.engine import STATE_RUN
+from rung.runtime.opcodes import OP_SYS, S_CLOCK_1S, S_CLOCK_100MS, T_DINT, T_INT, T_REAL, T_TIME
+
+_TICKS_MASK = 0x3FFFFFFF  # as runtime/engine.py: timestamps are taken modulo 2**30
 
 
 def _program_bytes(program):
@@ -70,17 +73,51 @@ def check_range(name, vtype, value):
         raise ValueError(f"{name} is {what}: {value!r} is outside {lo}..{hi}{unit}")
 
 
+def reads_clock(code):
+    """Whether a (verified) program reads clock_100ms or clock_1s anywhere."""
+    from rung.runtime.container import decode
+    from rung.runtime.instructions import read_instruction
+
+    img = decode(code)
+    for start, end in img.rungs:
+        pos = start
+        while pos < end:
+            entry, ops, pos = read_instruction(img.data, pos, end)
+            if entry[1] == OP_SYS and ops[0] in (S_CLOCK_100MS, S_CLOCK_1S):
+                return True
+    return False
+
+
+def _identical(before, after):
+    """Whether two slot lists hold the same values, -0.0 and 0.0 told apart, 1 and True."""
+    if before != after:
+        return False
+    for x, y in zip(before, after, strict=True):
+        if x is not y and (type(x) is not type(y) or repr(x) != repr(y)):
+            return False
+    return True
+
+
 class Simulator:
     """A program on a virtual clock that starts at 0.
 
     `time_ms` is the time now. Each scan runs at `time_ms` and lasts one program cycle, so
     from a fresh simulator scan(10) runs scans at 0, 1, ..., 9 cycles and leaves `time_ms`
-    at 10 cycles; get() reads the values of the latest scan."""
+    at 10 cycles; get() reads the values of the latest scan.
 
-    def __init__(self, program):
-        self.runtime = Runtime(_program_bytes(program))
+    With skip=True (the default) whole-cycle scans that provably change nothing are not
+    run: see _scans. The result is the same as scanning every cycle, slot for slot;
+    `skipped` counts the scans saved."""
+
+    def __init__(self, program, skip=True):
+        code = _program_bytes(program)
+        self.runtime = Runtime(code)
         self.cycle_ms = self.runtime.cycle_ms
         self.time_ms = 0
+        self.skip = skip
+        self.skipped = 0
+        # a program reading a clock contact changes with the phase: never at a fixed point
+        self._clocked = skip and reads_clock(code)
 
     def set(self, name, value):
         """Write a variable or member (an input goes to the input image, seen next scan).
@@ -101,9 +138,7 @@ class Simulator:
         """Run n scans, each lasting one cycle: the clock advances by n cycles."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"scan(n) needs a count of scans >= 0, not {n!r}")
-        for _ in range(n):
-            self.runtime.scan(self.time_ms)
-            self.time_ms += self.cycle_ms
+        self._scans(n)
 
     def run_for(self, duration):
         """Advance the clock by exactly `duration` (ms or '5s'), scanning once a cycle: the
@@ -112,10 +147,108 @@ class Simulator:
         if ms < 0:
             raise ValueError(f"a duration cannot be negative: {duration!r}")
         end = self.time_ms + ms
-        while self.time_ms < end:
-            self.runtime.scan(self.time_ms)
+        self._scans(ms // self.cycle_ms)
+        if self.time_ms < end:
             # the last scan of a duration that is not whole cycles lasts only what is left
-            self.time_ms = min(self.time_ms + self.cycle_ms, end)
+            self.runtime.scan(self.time_ms)
+            self.time_ms = end
+
+    def _scans(self, n):
+        """n scans lasting one cycle each, from time_ms.
+
+        The generated scan function reads only the slots, the input image, dt and the
+        forcing tables (it writes the slots, the output image and the power flow). So when a
+        scan in RUN, not the first, with dt one cycle and the input image as the previous
+        scan left it, leaves every slot exactly as it found it, the next scan (same slots,
+        same inputs, same dt) does the same again, and so does every scan after it, as long
+        as nothing from outside changes: the rest of these n scans can be skipped. Only
+        what the runtime writes around the scan function moves on: the scan count, the
+        time of the last scan, the clock phase and the clock slots. The clock slots are an
+        input that changes with time: in a program that reads a clock contact, the fixed
+        point must also hold for each of the four pairs of clock values (see
+        _clock_proof). Timers timing, edges pending, first_scan, a sticky math_error being
+        set: each changes a slot, so such a scan is no fixed point."""
+        rt = self.runtime
+        cyc = self.cycle_ms
+        t = self.time_ms
+        if not self.skip:
+            for _ in range(n):
+                rt.scan(t)
+                t += cyc
+            self.time_ms = t
+            return
+        v = rt.v
+        lay = rt.layout
+        system = (lay.first_scan, lay.clock_100ms, lay.clock_1s)
+        # a program that keeps changing pays for a probe (a copy of the slots) only every
+        # `gap` scans, gap doubling up to 64 after each failed probe
+        gap = wait = 1
+        while n > 0:
+            wait -= 1
+            # the runtime's own conditions for a scan that runs the program with dt = cyc
+            steady = wait == 0 and rt.state == STATE_RUN and not rt.first_scan
+            steady = steady and (t - rt._last) & _TICKS_MASK == cyc
+            before = v[:] if steady else None
+            rt.scan(t)
+            t += cyc
+            n -= 1
+            if before is None or n == 0 or rt.state != STATE_RUN:
+                if wait <= 0:
+                    wait = gap
+                continue
+            for i in system:  # written by the runtime before the program runs
+                before[i] = v[i]
+            if _identical(before, v) and (not self._clocked or self._clock_proof(before)):
+                self._skip(n, t)
+                t += n * cyc
+                n = 0
+            else:
+                gap = min(gap * 2, 64)
+                wait = gap
+        self.time_ms = t
+
+    def _clock_proof(self, state):
+        """Whether the scan function, run from `state` (the slots now) with every pair of
+        clock values, leaves the slots as they are and the power flow as the last scan set
+        it. Everything it touches is put back as it was."""
+        rt = self.runtime
+        v = rt.v
+        lay = rt.layout
+        power = rt._power.flags  # CPython: one list per chunk of rungs
+        flows = [part[:] for part in power]
+        outputs = rt.outputs[:]
+        ok = True
+        for c100, c1s in ((False, False), (False, True), (True, False), (True, True)):
+            v[lay.clock_100ms] = c100
+            v[lay.clock_1s] = c1s
+            try:
+                rt._scan_fn(v, rt.inputs, rt.outputs, self.cycle_ms, rt._n_forced)
+            except Exception:  # noqa: BLE001 - it would fault at that phase: no fixed point
+                ok = False
+            for i in (lay.clock_100ms, lay.clock_1s):
+                v[i] = state[i]
+            ok = ok and _identical(state, v) and [part[:] for part in power] == flows
+            if not ok:
+                break
+        v[:] = state
+        for part, saved in zip(power, flows, strict=True):
+            part[:] = saved
+        rt.outputs[:] = outputs
+        return ok
+
+    def _skip(self, n, t):
+        """Account for n scans at t, t + cycle, ... that would change no slot (as in
+        Runtime.scan: count, last timestamp, phase, clock slots)."""
+        rt = self.runtime
+        cyc = self.cycle_ms
+        lay = rt.layout
+        rt.scan_count = (rt.scan_count + n) & _TICKS_MASK
+        rt._last = t + (n - 1) * cyc
+        phase = (rt._phase + n * (cyc & _TICKS_MASK)) % 1000
+        rt._phase = phase
+        rt.v[lay.clock_100ms] = phase % 100 < 50
+        rt.v[lay.clock_1s] = phase < 500
+        self.skipped += n
 
     def restart(self):
         """A power cycle: retained values kept, everything else re-initialised."""

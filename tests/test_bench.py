@@ -83,7 +83,8 @@ def test_pyrung_bench_runs_if_pyrung_is_installed():
 
 def test_virtual_time_runs():
     rows = virtual_time.rows(100)
-    assert len(rows) >= 6 and all(scans >= 5 for _n, scans, _c, _w, _r in rows)
+    assert len(rows) >= 6 and all(scans >= 5 for _n, scans, _fast, _slow in rows)
+    assert all(len(fast) == len(slow) == 3 for _n, _s, fast, slow in rows)
 
 
 def test_performance_doc_is_generated(tmp_path, monkeypatch):
@@ -101,7 +102,9 @@ def test_performance_doc_is_generated(tmp_path, monkeypatch):
         lambda sizes: [{"rungs": n, "compile": fake, "lark": fake} for n in sizes],
     )
     monkeypatch.setattr(compile_bench, "check_startup", lambda repeats: (0.3, 0.4))
-    monkeypatch.setattr(virtual_time, "rows", lambda ms: [("motor.rung", 100, 0.1, 0.2, 10.0)])
+    monkeypatch.setattr(
+        virtual_time, "rows", lambda ms: [("motor.rung", 100, (0.1, 0.2, 10.0), (0.3, 0.4, 3.0))]
+    )
     monkeypatch.setattr(pyrung_bench, "run", lambda quick: dict.fromkeys(programs.PROGRAMS, 500.0))
     monkeypatch.setattr(pyrung_bench, "version", lambda: "0.15.2")
     monkeypatch.setattr(
