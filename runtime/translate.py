@@ -8,7 +8,7 @@ except ImportError:  # CPython
     _opt_level = None
 
 from .arith import f32
-from .blocks import TIMER_FUNCS, member_offset
+from .blocks import member_offset
 from .image import LoadError
 from .instructions import read_instruction
 from .opcodes import (
@@ -18,6 +18,8 @@ from .opcodes import (
     K_CTU,
     K_CTUD,
     K_RTO,
+    K_TOF,
+    K_TON,
     K_TP,
     M_PT,
     M_PV,
@@ -99,6 +101,76 @@ def _lit(e):
 
 def _paren(e, prec):
     return e[1] if e[2] >= prec else "(" + e[1] + ")"
+
+# Timer and counter updates: the steady states inline (the state that a block stays in
+# scan after scan: idle, done, no edge), everything else a call to runtime/blocks.py, the
+# documented semantics. Each inline path is what the function does in that state, statement
+# for statement (tests/test_runtime_fuzz.py runs them against it); a call per block per
+# scan was most of a timer program's scan, and inlining the whole function would cost
+# MicroPython about 200 bytes of heap a block. `@k` is the block's slot b+k, `@B` b, `@F`
+# first_scan, `P` the rung's power.
+_INLINE = {
+    K_TON: """if not P:
+    @0 = False
+    @1 = 0
+    @4 = 0
+    @3 = P
+elif @4 == 2:
+    @3 = P
+else:
+    _ton(v, @B, P, dt)""",
+    K_TOF: """if P:
+    @1 = 0
+    @4 = 0
+    @0 = True
+    @3 = P
+elif @4 != 1 and not @3:
+    @0 = False
+    @3 = P
+else:
+    _tof(v, @B, P, dt)""",
+    K_TP: """if not P and @4 == 0:
+    @0 = False
+    @3 = P
+else:
+    _tp(v, @B, P, dt, @F)""",
+    K_RTO: """if @4 == 2:
+    @3 = P
+else:
+    _rto(v, @B, P, dt)""",
+    K_CTU: """if @6 or @4 and not @8:
+    _ctu(v, @B, @F)
+else:
+    @8 = @4
+    @4 = False
+    @2 = @0 >= @1""",
+    K_CTD: """if @6 or @7 or @5 and not @9:
+    _ctd(v, @B, @F)
+else:
+    @9 = @5
+    @5 = False
+    @3 = @0 <= 0""",
+    K_CTUD: """_ctud(v, @B, @F)""",
+}
+_TRESET = "_treset(v, @B)"
+
+
+def _inline(template, base, first, power):
+    """The statements of a template for the block at slot base."""
+    out = []
+    for line in template.split("\n"):
+        k = line.find("@")
+        while k >= 0:
+            c = line[k + 1]
+            if c == "B":
+                text = str(base)
+            else:
+                text = "v[" + str(first if c == "F" else base + ord(c) - 48) + "]"
+            line = line[:k] + text + line[k + 2 :]
+            k = line.find("@")
+        # P only as a whole word: the templates have no other capital P
+        out.append(line.replace("P", power))
+    return out
 
 
 class _RungTranslator:
@@ -224,7 +296,8 @@ class _RungTranslator:
         self.n_hoisted = 0
         self.n_edges = 0
         self.pending = []
-        self.head = None  # targets of the power statement: power slot, leading coils
+        self.head = None  # the coils that the power statement assigns too
+        self.power = "p"  # what the actions read as the rung's power
         lay = self.lay
         lines = []
         stack = []
@@ -347,7 +420,10 @@ class _RungTranslator:
                 # one statement stores the power flow and the coils right after POWER:
                 # p = v[power] = v[coil] = ... = condition, assembled at the end of the rung
                 self.condition = stack.pop()[1]
-                self.head = ["w[" + str(self.power_index) + "]"]
+                # an unconditional rung (`true ->`) tests nothing: its actions run as plain
+                # statements and its coils take True
+                self.power = "True" if self.condition == "True" else "p"
+                self.head = []
                 self.head_at = len(lines)
                 powered = True
             else:
@@ -362,9 +438,14 @@ class _RungTranslator:
             self.fail("rung without POWER")
         if stack:
             self.fail("values left on the stack")
-        # p is needed only by the actions after the merged coils
-        targets = self.head if len(lines) == self.head_at else ["p"] + self.head
-        lines.insert(self.head_at, " = ".join(targets) + " = " + self.condition)
+        # power flow is recorded only while someone watches it (r: Runtime.watch_power)
+        record = "if r: w[" + str(self.power_index) + "] = "
+        if self.power == "True":
+            head = [" = ".join(self.head) + " = True"] if self.head else []
+            head.append(record + "1")
+        else:
+            head = [" = ".join(["p"] + self.head) + " = " + self.condition, record + "p"]
+        lines[self.head_at : self.head_at] = head
         return lines
 
     def hoist(self, stack, powered, lines, k=-1):
@@ -382,7 +463,11 @@ class _RungTranslator:
         return self.pending if powered else lines
 
     def store(self, lines, target, value):
-        if self.pending:
+        if self.power == "True":
+            lines.extend(self.pending)
+            lines.append(target + " = " + value)
+            self.pending = []
+        elif self.pending:
             lines.append("if p:")
             for statement in self.pending:
                 lines.append("    " + statement)
@@ -390,6 +475,17 @@ class _RungTranslator:
             self.pending = []
         else:
             lines.append("if p: " + target + " = " + value)
+
+    def guarded(self, lines, statements):
+        """statements run when the rung is powered."""
+        if self.power == "True":
+            lines.extend(statements)
+        elif len(statements) == 1:
+            lines.append("if p: " + statements[0])
+        else:
+            lines.append("if p:")
+            for statement in statements:
+                lines.append("    " + statement)
 
     def writable(self, i, name):
         vtype, flags = self.var(i)[0], self.var(i)[1]
@@ -424,19 +520,19 @@ class _RungTranslator:
             if self.writable(x, name) != T_BOOL:
                 self.fail(name + " on a variable that is not bool")
             s = "v[" + str(x) + "]"
-            if op == 0x31 and self.head and len(lines) == self.head_at:
+            if op == 0x31 and self.head is not None and len(lines) == self.head_at:
                 self.head.append(s)  # a coil before any other action joins the head
             elif op == 0x31:
-                lines.append(s + " = p")
+                lines.append(s + " = " + self.power)
             elif op == 0x32:
-                lines.append(s + " = not p")
+                lines.append(s + (" = False" if self.power == "True" else " = not p"))
             else:
-                lines.append("if p: " + s + (" = True" if op == 0x33 else " = False"))
+                self.guarded(lines, [s + (" = True" if op == 0x33 else " = False")])
             return
         if op > 0x3C:
             self.fail("unknown action")
         kind = self.block(x)[0]
-        base = str(lay.block_base[x])
+        base = lay.block_base[x]
         is_timer = kind <= K_RTO
         if op == OP_TIMER:
             if not is_timer:
@@ -444,21 +540,19 @@ class _RungTranslator:
             if x in self.state.timers:
                 self.fail("timer " + str(x) + " driven twice")
             self.state.timers.add(x)
-            fs = ", v[" + str(lay.first_scan) + "]" if kind == K_TP else ""
-            lines.append(TIMER_FUNCS[kind] + "(v, " + base + ", p, dt" + fs + ")")
+            lines.extend(_inline(_INLINE[kind], base, lay.first_scan, self.power))
         elif op == OP_RESET_BLOCK:
             if is_timer:
-                lines.append("if p: _treset(v, " + base + ")")
+                self.guarded(lines, _inline(_TRESET, base, 0, ""))
             else:
-                lines.append("if p: v[" + str(lay.block_base[x] + 6) + "] = True")
+                self.guarded(lines, ["v[" + str(base + 6) + "] = True"])
         elif is_timer:
             self.fail(name + " on a timer")
         elif op == OP_CTR_UPDATE:
             if x in self.state.counters:
                 self.fail("counter " + str(x) + " updated twice")
             self.state.counters.add(x)
-            f = "_ctu" if kind == K_CTU else ("_ctd" if kind == K_CTD else "_ctud")
-            lines.append(f + "(v, " + base + ", v[" + str(lay.first_scan) + "])")
+            lines.extend(_inline(_INLINE[kind], base, lay.first_scan, self.power))
         else:
             if op == OP_COUNT_UP:
                 ok, off = kind in (K_CTU, K_CTUD), 4
@@ -468,7 +562,7 @@ class _RungTranslator:
                 ok, off = kind in (K_CTD, K_CTUD), 7
             if not ok:
                 self.fail(name + " on a counter kind without that input")
-            lines.append("if p: v[" + str(lay.block_base[x] + off) + "] = True")
+            self.guarded(lines, ["v[" + str(base + off) + "] = True"])
 
 
 class _ProgramState:
@@ -480,8 +574,9 @@ class _ProgramState:
 
 def build_scan_function(img, layout, inputs, outputs, namespace):
     """Verify every rung and compile the program into one function
-    scan(v, inputs, outputs, dt, n_forced): copy the input image in, apply forcing, run the
-    rungs, apply forcing again, copy the output image out.
+    scan(v, inputs, outputs, dt, n_forced, watched): copy the input image in, apply forcing,
+    run the rungs (recording each rung's power flow if watched), apply forcing again, copy
+    the output image out.
 
     Rungs are compiled in chunks of RUNGS_PER_CHUNK so that MicroPython never holds the
     source of the whole program at once. namespace holds the helpers the generated code
@@ -497,7 +592,7 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
         last = min(n, first + RUNGS_PER_CHUNK)
         # w: this chunk's view of the power-flow bytes, bound once as a default argument
         view = "_pw[" + str(first) + ":" + str(last) + "]"
-        src = ["def _c" + str(chunks) + "(v, dt, w=" + view + "):"]
+        src = ["def _c" + str(chunks) + "(v, dt, r, w=" + view + "):"]
         for r in range(first, last):
             start, end = img.rungs[r]
             tr = _RungTranslator(img, layout, consts, state)
@@ -513,13 +608,13 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
         )
     # The I/O copies are straight-line code too: a loop over index lists costs more than
     # the rungs of a small program.
-    src = ["def _scan(v, inp, out, dt, nf):"]
+    src = ["def _scan(v, inp, out, dt, nf, r):"]
     for k, i in enumerate(inputs):
         src.append("    v[" + str(i) + "] = inp[" + str(k) + "]")
     src.append("    if nf:")
     src.append("        _force(v)")
     for c in range(chunks):
-        src.append("    _c" + str(c) + "(v, dt)")
+        src.append("    _c" + str(c) + "(v, dt, r)")
     src.append("    if nf:")
     src.append("        _force(v)")
     for k, i in enumerate(outputs):
