@@ -94,6 +94,22 @@ def _has_effects(e):
     return "_idiv(" in x or "_imod(" in x or "_rdiv(" in x or "_rmod(" in x
 
 
+# An int sum or product is wrapped once, where its value is used (stored, compared, divided,
+# converted...), not after every + - *: wrapping is a ring homomorphism, so the result is
+# the same. Entries awaiting their wrap carry a bound of |value| as e[4]; an expression
+# stays unwrapped only while that bound is below 2**30, a small int (no heap) on every
+# MicroPython port, and one whose bound fits in 16 bits is never wrapped at all.
+_SMALL = 0x3FFFFFFF
+
+
+def _bound(e):
+    """An upper bound of |value| of an int entry."""
+    if len(e) > 4:
+        return e[4]
+    lit = _lit(e)
+    return 32768 if lit is None else abs(lit)
+
+
 def _lit(e):
     """The value of an integer literal entry, else None."""
     return e[3] if len(e) > 3 else None
@@ -101,6 +117,7 @@ def _lit(e):
 
 def _paren(e, prec):
     return e[1] if e[2] >= prec else "(" + e[1] + ")"
+
 
 # Timer and counter updates: the steady states inline (the state that a block stays in
 # scan after scan: idle, done, no edge), everything else a call to runtime/blocks.py, the
@@ -196,16 +213,25 @@ class _RungTranslator:
     def pop(self, stack, want=None):
         if not stack:
             self.fail("stack underflow")
-        e = stack.pop()
+        e = self.settle(stack.pop())
         if want is not None and e[0] != want:
             self.fail("operand has the wrong type")
         return e
 
-    def pop_same(self, stack, n, numeric):
+    def settle(self, e):
+        """Entry e with its pending wrap applied (see _bound)."""
+        if len(e) > 4 and e[4] > 32767:
+            return self.wrap(e[0], e[1], e[2])
+        return e
+
+    def pop_same(self, stack, n, numeric, raw=False):
+        """The top n entries, all of one type (wrapped unless raw)."""
         if len(stack) < n:
             self.fail("stack underflow")
         items = stack[-n:]
         del stack[-n:]
+        if not raw:
+            items = [self.settle(e) for e in items]
         t = items[0][0]
         for e in items:
             if e[0] != t:
@@ -227,8 +253,10 @@ class _RungTranslator:
         return (vtype, "v[" + str(i) + "]", _P_ATOM)
 
     def arith(self, op, t, a, b):
+        if op >= OP_DIV:  # quotients of wrapped values (pop_same kept a and b raw)
+            a = self.settle(a)
+            b = self.settle(b)
         x = _paren(a, _P_ADD)
-        y = _paren(b, _P_ADD + 1)
         if (op == OP_DIV or op == OP_MOD) and t != T_REAL and (_lit(b) or 0) > 0:
             # a positive literal divisor cannot be zero and cannot overflow: plain Python
             # on the absolute value keeps the truncating semantics without a call
@@ -259,13 +287,31 @@ class _RungTranslator:
                 return (t, f + "(v, " + me + ", " + a[1] + ", " + b[1] + ")", _P_ATOM)
             f = "_idiv" if op == OP_DIV else "_imod"
             return self.wrap(t, f + "(v, " + me + ", " + a[1] + ", " + b[1] + ")", _P_ATOM)
-        if op == OP_MUL:
-            expr = _paren(a, _P_MUL) + " * " + _paren(b, _P_MUL + 1)
-        else:
-            expr = x + (" + " if op == OP_ADD else " - ") + y
+        prec = _P_MUL if op == OP_MUL else _P_ADD
+        if t == T_INT:
+            bound = self.bound(op, a, b)
+            if bound > _SMALL:  # too large unwrapped: wrap the operands, then the result
+                a = self.settle(a)
+                b = self.settle(b)
+                bound = self.bound(op, a, b)
+            expr = self.arith_expr(op, a, b)
+            if bound <= _SMALL:
+                return (t, expr, prec, None, bound)
+            return self.wrap(t, expr, prec)
+        expr = self.arith_expr(op, a, b)
         if t == T_REAL:
             return (t, "_f32(" + expr + ")", _P_ATOM)
-        return self.wrap(t, expr, _P_MUL if op == OP_MUL else _P_ADD)
+        return self.wrap(t, expr, prec)
+
+    def bound(self, op, a, b):
+        if op == OP_MUL:
+            return _bound(a) * _bound(b)
+        return _bound(a) + _bound(b)
+
+    def arith_expr(self, op, a, b):
+        if op == OP_MUL:
+            return _paren(a, _P_MUL) + " * " + _paren(b, _P_MUL + 1)
+        return _paren(a, _P_ADD) + (" + " if op == OP_ADD else " - ") + _paren(b, _P_ADD + 1)
 
     def wrap(self, t, expr, prec):
         if t == T_INT:
@@ -384,15 +430,17 @@ class _RungTranslator:
                 expr = _paren(a, _P_ADD) + " " + _CMP[op] + " " + _paren(b, _P_ADD)
                 stack.append((T_BOOL, expr, _P_CMP))
             elif OP_ADD <= op <= OP_MOD:
-                t, (a, b) = self.pop_same(stack, 2, True)
+                t, (a, b) = self.pop_same(stack, 2, True, op <= OP_MUL)
                 stack.append(self.arith(op, t, a, b))
             elif op == OP_NEG or op == OP_ABS:
-                t, (a,) = self.pop_same(stack, 1, True)
+                t, (a,) = self.pop_same(stack, 1, True, op == OP_NEG)
                 if op == OP_NEG:
                     expr, prec = "-" + _paren(a, _P_MUL + 1), _P_MUL
                 else:
                     expr, prec = "abs(" + a[1] + ")", _P_ATOM
-                if t == T_REAL:
+                if t == T_INT and op == OP_NEG:
+                    stack.append((t, expr, prec, None, _bound(a)))
+                elif t == T_REAL:
                     # through _f32 so that NaN keeps one bit pattern (-NaN is another)
                     stack.append((t, "_f32(" + expr + ")", _P_ATOM))
                 else:
@@ -506,13 +554,13 @@ class _RungTranslator:
             if len(stack) != 1 or stack[0][0] != MEMBER_TYPES[m]:
                 self.fail("STORE_MEMBER needs exactly one value of the member's type")
             slot = lay.block_base[x] + member_offset(kind, m)
-            self.store(lines, "v[" + str(slot) + "]", stack.pop()[1])
+            self.store(lines, "v[" + str(slot) + "]", self.pop(stack)[1])
             return
         if op == OP_STORE:
             vtype = self.writable(x, name)
             if len(stack) != 1 or stack[0][0] != vtype:
                 self.fail("STORE needs exactly one value of the variable's type")
-            self.store(lines, "v[" + str(x) + "]", stack.pop()[1])
+            self.store(lines, "v[" + str(x) + "]", self.pop(stack)[1])
             return
         if stack:
             self.fail(name + " with values on the stack")
