@@ -257,8 +257,6 @@ class Runtime:
 
     def scan(self, now_ms):
         """Run one scan at timestamp now_ms (ms; only differences matter, modulo 2**30)."""
-        v = self.v
-        lay = self.layout
         if self.first_scan:
             dt = 0
         else:
@@ -269,9 +267,6 @@ class Runtime:
             return
         phase = (self._phase + dt) % 1000
         self._phase = phase
-        v[lay.first_scan] = self.first_scan
-        v[lay.clock_100ms] = phase % 100 < 50
-        v[lay.clock_1s] = phase < 500
         watch = self._watch_ms
         if watch > 0:
             watch -= dt
@@ -280,14 +275,23 @@ class Runtime:
                 self._power.clear()
             self._watch_ms = watch
         try:
-            self._scan_fn(v, self.inputs, self.outputs, dt, self._n_forced, watch != 0)
+            me = self._scan_fn(
+                self.v,
+                self.inputs,
+                self.outputs,
+                dt,
+                self._n_forced,
+                watch != 0,
+                self.first_scan,
+                phase,
+            )
         except MemoryError:
             self._fault(FAULT_MEMORY)
             return
         except Exception:  # noqa: BLE001 - any failure must stop the machine safely
             self._fault(FAULT_EXCEPTION)
             return
-        self.math_error = v[lay.math_error]
+        self.math_error = me
         self.first_scan = False
         self.scan_count = (self.scan_count + 1) & _TICKS_MASK
 

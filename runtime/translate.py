@@ -622,9 +622,10 @@ class _ProgramState:
 
 def build_scan_function(img, layout, inputs, outputs, namespace):
     """Verify every rung and compile the program into one function
-    scan(v, inputs, outputs, dt, n_forced, watched): copy the input image in, apply forcing,
-    run the rungs (recording each rung's power flow if watched), apply forcing again, copy
-    the output image out.
+    scan(v, inputs, outputs, dt, n_forced, watched, first_scan, phase): set the system
+    contacts (phase: ms into the second), copy the input image in, apply forcing, run the
+    rungs (recording each rung's power flow if watched), apply forcing again, copy the
+    output image out; it returns math_error.
 
     Rungs are compiled in chunks of RUNGS_PER_CHUNK so that MicroPython never holds the
     source of the whole program at once. namespace holds the helpers the generated code
@@ -656,7 +657,12 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
         )
     # The I/O copies are straight-line code too: a loop over index lists costs more than
     # the rungs of a small program.
-    src = ["def _scan(v, inp, out, dt, nf, r):"]
+    # the system contacts are set here, with their slots as literals: in the engine each
+    # would cost two attribute look-ups a scan
+    src = ["def _scan(v, inp, out, dt, nf, r, fs, ph):"]
+    src.append("    v[" + str(layout.first_scan) + "] = fs")
+    src.append("    v[" + str(layout.clock_100ms) + "] = ph % 100 < 50")
+    src.append("    v[" + str(layout.clock_1s) + "] = ph < 500")
     for k, i in enumerate(inputs):
         src.append("    v[" + str(i) + "] = inp[" + str(k) + "]")
     src.append("    if nf:")
@@ -667,6 +673,7 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
     src.append("        _force(v)")
     for k, i in enumerate(outputs):
         src.append("    out[" + str(k) + "] = v[" + str(i) + "]")
+    src.append("    return v[" + str(layout.math_error) + "]")
     _compile(src, namespace, "the scan function")
     return namespace["_scan"]
 

@@ -99,10 +99,15 @@ import micropython
 from runtime import Runtime
 rt = Runtime({code!r})
 rt.force(0, True)
+rt.watch_power(200)  # power flow recorded, then switched off (and cleared) inside a scan
 now = 0
+seen = 0
 for i in range(300):
     rt.inputs[1] = (i // 7) % 2 == 1
     rt.inputs[2] = (i * 37) % 6000
+    if i == 150:
+        rt.watch_power(200)
+    seen += rt.power_watched
     micropython.heap_lock()
     try:
         rt.scan(now)
@@ -110,10 +115,10 @@ for i in range(300):
         micropython.heap_unlock()
     assert rt.state == 1, ("fault", rt.fault_code, i)
     now += 10
-print("scans", rt.scan_count, "state", rt.state, "outputs", rt.outputs)
+print("scans", rt.scan_count, "state", rt.state, "outputs", rt.outputs, "watched", seen)
 """
     out = run_mpy(script)
-    assert "scans 300 state 1" in out
+    assert "scans 300 state 1" in out and "watched 41" in out
 
 
 def test_ticks_wrap_under_micropython():
