@@ -171,6 +171,89 @@ else:
 }
 _TRESET = "_treset(v, @B)"
 
+# On CPython, where code costs no board's heap, whole blocks are inline: runtime/blocks.py
+# transcribed statement for statement (TP, the rarest, keeps its calls: tests/
+# test_block_model.py swaps its function to prove that the model comparison catches bugs). The MicroPython tests compare these
+# against the MicroPython build of the steady-state form above, scan by scan.
+_FULL = {
+    K_TON: """if not P:
+    @0 = False
+    @1 = 0
+    @4 = 0
+elif @4 != 2:
+    _t = @2
+    if _t < 0:
+        _t = 0
+    _e = @1 + dt if @3 else 0
+    if _e >= _t:
+        @1 = _t
+        @4 = 2
+        @0 = True
+    else:
+        @1 = _e
+        @4 = 1
+        @0 = False
+@3 = P""",
+    K_TOF: """if P:
+    @1 = 0
+    @4 = 0
+    @0 = True
+else:
+    _t = @2
+    if _t < 0:
+        _t = 0
+    if @3:
+        @1 = 0
+        @4 = 1 if _t > 0 else 2
+    elif @4 == 1:
+        _e = @1 + dt
+        if _e >= _t:
+            _e = _t
+            @4 = 2
+        @1 = _e
+    @0 = @4 == 1
+@3 = P""",
+    K_RTO: """if @4 != 2:
+    _t = @2
+    if _t < 0:
+        _t = 0
+    _e = @1
+    if P and @3:
+        _e += dt
+    if _e >= _t:
+        @1 = _t
+        @4 = 2
+        @0 = True
+    else:
+        @1 = _e
+        @0 = False
+@3 = P""",
+    K_CTU: """_c = @4
+if @6:
+    @0 = 0
+    @6 = False
+elif _c and not @8 and not @F and @0 < 32767:
+    @0 += 1
+@8 = _c
+@4 = False
+@2 = @0 >= @1""",
+    K_CTD: """_d = @5
+if @6:
+    @0 = 0
+elif @7:
+    @0 = @1
+elif _d and not @9 and not @F and @0 > -32768:
+    @0 -= 1
+@9 = _d
+@5 = False
+@6 = False
+@7 = False
+@3 = @0 <= 0""",
+}
+if _opt_level is None:  # CPython
+    _INLINE.update(_FULL)
+_FULL = None
+
 
 def _inline(template, base, first, power):
     """The statements of a template for the block at slot base."""
