@@ -123,8 +123,7 @@ def build(quick=False):
         + " of "
         + str(len(scan_rows))
         + (
-            "; missed on "
-            + ", ".join(f"{r[0]} on {r[1]} {r[2] / r[3]:.2f}×" for r in missed)
+            "; missed on " + ", ".join(f"{r[0]} on {r[1]} {r[2] / r[3]:.2f}×" for r in missed)
             if missed
             else ""
         )
