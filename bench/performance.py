@@ -131,17 +131,18 @@ def build(quick=False):
     )
     lines += [
         "",
-        "What the generated code does to get there: timers and counters in their steady",
-        "states (idle, done, no edge) are inline and call runtime/blocks.py only on a",
-        "transition; int `+ - *` are wrapped once where the value is used and not at all",
-        "where it provably fits in 16 bits; unconditional rungs test nothing; power flow is",
-        "stored only while watched. What is left between Rung and the reference: the",
-        "`Runtime.scan` wrapper (clock, phase, watch count-down, fault guard), one call per",
+        "What the generated code does to get there: on CPython timers and counters are wholly",
+        "inline (TP and CTUD keep their calls); on MicroPython only their steady states (idle,",
+        "done, no edge) are, with a call to runtime/blocks.py on each transition, because",
+        "inlining whole blocks costs about 200 bytes of heap a block (a 500-rung program with",
+        "166 blocks would no longer fit in 64 KB). Int `+ - *` are wrapped once where the",
+        "value is used and not at all where it provably fits in 16 bits; unconditional rungs",
+        "test nothing; power flow is stored only while watched. What is left between Rung and",
+        "the reference: the `Runtime.scan` wrapper (clock, phase, watch count-down, fault",
+        "guard: a fixed cost that weighs most on the small arithmetic program), one call per",
         "chunk of 32 rungs, `p = …` and the `if r:` watch test per rung, the state slot a",
-        "timer keeps (four stores on an idle TON where the reference makes two) and the call",
-        "to blocks.py on each timer or counter transition, which the reference does inline.",
-        "Inlining whole blocks instead would cost MicroPython about 200 bytes of heap a block",
-        "(a 500-rung program with 166 blocks would no longer fit in 64 KB).",
+        "timer keeps (four stores on an idle TON where the reference makes two) and, on",
+        "MicroPython, the call to blocks.py on each timer or counter transition.",
     ]
     lines += pyrung_section(scan_rows, quick)
     sizes = (20, 40) if quick else compile_bench.SIZES
