@@ -205,12 +205,13 @@ def build(name, size=None):
     """(bytecode, hand-written source, name table) of a benchmark program."""
     import rung
     from rung.runtime import Runtime
+    from rung.runtime.opcodes import SYS_NAMES
 
     make, default, _what = PROGRAMS[name]
     src, hand, _ni, _no = make(size or default)
     code = rung.compile_source(src, name + ".rung", debug=False).to_bytes()
     names = Runtime(rung.compile_source(src, name + ".rung").to_bytes()).names()
-    for system in SYSTEM_CONTACTS:  # the runtime's own bits, not the program's variables
+    for system in SYS_NAMES:  # the runtime's own bits, not the program's variables
         names.pop(system, None)
     rt = Runtime(code)
     return code, hand_source(hand, names, len(rt.v), rt.input_vars, rt.output_vars), names
@@ -223,9 +224,6 @@ def stimulus(i, inputs):
         inputs[k] = (i * 7919 >> 3) % 3 != 0
     else:
         inputs[k] = (i * 7919) % 2001 - 1000
-
-
-SYSTEM_CONTACTS = ("first_scan", "clock_100ms", "clock_1s", "math_error")
 
 
 def check(name, size=None, scans=2000, seed=5):

@@ -40,6 +40,7 @@ FAULT_MEMORY = const(2)  # MemoryError inside a scan
 FAULT_EXTERNAL = const(3)  # raised by the host (e.g. watchdog) through rt.fault()
 
 _TICKS_MASK = const(0x3FFFFFFF)  # MicroPython's ticks_ms period is 2**30
+POWER_WATCH_MS = const(5000)  # power flow recorded this long after the last watch_power()
 _MICROPYTHON = sys.implementation.name == "micropython"
 # Modules needed only while loading (the decoder, the verifier/translator, the opcode and
 # address tables): on MicroPython they are dropped after each load so a board keeps only
@@ -166,6 +167,8 @@ class Runtime:
         # power flow of each rung in the last scan; each chunk of generated code writes its
         # own part through `w`, where a small index is a short opcode
         self._power = _PowerFlow(len(img.rungs))
+        # -1: power flow recorded in every scan (see watch_power)
+        self._watch_ms = -1
         ns = {
             "_ton": blocks.ton,
             "_tof": blocks.tof,
@@ -254,8 +257,6 @@ class Runtime:
 
     def scan(self, now_ms):
         """Run one scan at timestamp now_ms (ms; only differences matter, modulo 2**30)."""
-        v = self.v
-        lay = self.layout
         if self.first_scan:
             dt = 0
         else:
@@ -266,18 +267,31 @@ class Runtime:
             return
         phase = (self._phase + dt) % 1000
         self._phase = phase
-        v[lay.first_scan] = self.first_scan
-        v[lay.clock_100ms] = phase % 100 < 50
-        v[lay.clock_1s] = phase < 500
+        watch = self._watch_ms
+        if watch > 0:
+            watch -= dt
+            if watch <= 0:  # nobody has looked for a while: stop recording, forget it
+                watch = 0
+                self._power.clear()
+            self._watch_ms = watch
         try:
-            self._scan_fn(v, self.inputs, self.outputs, dt, self._n_forced)
+            me = self._scan_fn(
+                self.v,
+                self.inputs,
+                self.outputs,
+                dt,
+                self._n_forced,
+                watch != 0,
+                self.first_scan,
+                phase,
+            )
         except MemoryError:
             self._fault(FAULT_MEMORY)
             return
         except Exception:  # noqa: BLE001 - any failure must stop the machine safely
             self._fault(FAULT_EXCEPTION)
             return
-        self.math_error = v[lay.math_error]
+        self.math_error = me
         self.first_scan = False
         self.scan_count = (self.scan_count + 1) & _TICKS_MASK
 
@@ -287,6 +301,20 @@ class Runtime:
         MicroPython the live one that every scan updates in place (copy it to keep a
         picture), on CPython a fresh copy."""
         return self._power.read()
+
+    def watch_power(self, ms=-1):
+        """Record each rung's power flow (`power`) in the scans of the next ms milliseconds of
+        scan time, or in every scan from now on (ms=-1, the default of a new Runtime), or
+        no longer (ms=0: the window is cleared). A Modbus read of the power-flow window
+        calls watch_power(POWER_WATCH_MS), so an unwatched board pays nothing for it."""
+        if ms == 0 and self._watch_ms != 0:
+            self._power.clear()
+        self._watch_ms = ms
+
+    @property
+    def power_watched(self):
+        """Whether the scans record power flow now."""
+        return self._watch_ms != 0
 
     def _apply_forcing(self, v):
         slots = self._force_slot

@@ -5,7 +5,7 @@ import struct
 
 from .addresses import A_IW, A_IX, A_MD, A_MW, A_QW, A_QX
 from .blocks import member_offset
-from .engine import STATE_FAULT, STATE_RUN
+from .engine import POWER_WATCH_MS, STATE_FAULT, STATE_RUN
 from .modbus_map import (
     BLOCK_REGS,
     CMD_CLEAR_MATH_ERROR,
@@ -88,6 +88,9 @@ class ModbusDevice:
         self, rt, product="emulator", allow_forcing=True, allow_run_stop=True, stats=None
     ):
         self.rt = rt
+        # power flow is recorded while a client reads its window, and for a first while so
+        # that a client connecting to a fresh board sees it at once (docs/modbus.md)
+        rt.watch_power(POWER_WATCH_MS)
         self.product = product
         self.allow_forcing = allow_forcing
         self.allow_run_stop = allow_run_stop
@@ -183,6 +186,7 @@ class ModbusDevice:
                 (addr - IR_BLOCKS) // BLOCK_REGS, (addr - IR_BLOCKS) % BLOCK_REGS
             )
         if IR_POWER <= addr < IR_POWER + (self.n_rungs + 15) // 16:
+            self.rt.watch_power(POWER_WATCH_MS)  # someone is looking: keep recording
             power = self.rt.power
             r0 = (addr - IR_POWER) * 16
             word = 0

@@ -8,7 +8,7 @@ except ImportError:  # CPython
     _opt_level = None
 
 from .arith import f32
-from .blocks import TIMER_FUNCS, member_offset
+from .blocks import member_offset
 from .image import LoadError
 from .instructions import read_instruction
 from .opcodes import (
@@ -18,6 +18,8 @@ from .opcodes import (
     K_CTU,
     K_CTUD,
     K_RTO,
+    K_TOF,
+    K_TON,
     K_TP,
     M_PT,
     M_PV,
@@ -92,6 +94,22 @@ def _has_effects(e):
     return "_idiv(" in x or "_imod(" in x or "_rdiv(" in x or "_rmod(" in x
 
 
+# An int sum or product is wrapped once, where its value is used (stored, compared, divided,
+# converted...), not after every + - *: wrapping is a ring homomorphism, so the result is
+# the same. Entries awaiting their wrap carry a bound of |value| as e[4]; an expression
+# stays unwrapped only while that bound is below 2**30, a small int (no heap) on every
+# MicroPython port, and one whose bound fits in 16 bits is never wrapped at all.
+_SMALL = 0x3FFFFFFF
+
+
+def _bound(e):
+    """An upper bound of |value| of an int entry."""
+    if len(e) > 4:
+        return e[4]
+    lit = _lit(e)
+    return 32768 if lit is None else abs(lit)
+
+
 def _lit(e):
     """The value of an integer literal entry, else None."""
     return e[3] if len(e) > 3 else None
@@ -99,6 +117,160 @@ def _lit(e):
 
 def _paren(e, prec):
     return e[1] if e[2] >= prec else "(" + e[1] + ")"
+
+
+# Timer and counter updates: the steady states inline (the state that a block stays in
+# scan after scan: idle, done, no edge), everything else a call to runtime/blocks.py, the
+# documented semantics. Each inline path is what the function does in that state, statement
+# for statement (tests/test_runtime_fuzz.py runs them against it); a call per block per
+# scan was most of a timer program's scan, and inlining the whole function would cost
+# MicroPython about 200 bytes of heap a block. `@k` is the block's slot b+k, `@B` b, `@F`
+# first_scan, `P` the rung's power.
+_INLINE = {
+    K_TON: """if not P:
+    @0 = False
+    @1 = 0
+    @4 = 0
+    @3 = P
+elif @4 == 2:
+    @3 = P
+else:
+    _ton(v, @B, P, dt)""",
+    K_TOF: """if P:
+    @1 = 0
+    @4 = 0
+    @0 = True
+    @3 = P
+elif @4 != 1 and not @3:
+    @0 = False
+    @3 = P
+else:
+    _tof(v, @B, P, dt)""",
+    K_TP: """if not P and @4 == 0:
+    @0 = False
+    @3 = P
+else:
+    _tp(v, @B, P, dt, @F)""",
+    K_RTO: """if @4 == 2:
+    @3 = P
+else:
+    _rto(v, @B, P, dt)""",
+    K_CTU: """if @6 or @4 and not @8:
+    _ctu(v, @B, @F)
+else:
+    @8 = @4
+    @4 = False
+    @2 = @0 >= @1""",
+    K_CTD: """if @6 or @7 or @5 and not @9:
+    _ctd(v, @B, @F)
+else:
+    @9 = @5
+    @5 = False
+    @3 = @0 <= 0""",
+    K_CTUD: """_ctud(v, @B, @F)""",
+}
+_TRESET = "_treset(v, @B)"
+
+# On CPython, where code costs no board's heap, whole blocks are inline: runtime/blocks.py
+# transcribed statement for statement (TP, the rarest, keeps its calls: tests/
+# test_block_model.py swaps its function to prove that the model comparison catches bugs). The MicroPython tests compare these
+# against the MicroPython build of the steady-state form above, scan by scan.
+_FULL = {
+    K_TON: """if not P:
+    @0 = False
+    @1 = 0
+    @4 = 0
+elif @4 != 2:
+    _t = @2
+    if _t < 0:
+        _t = 0
+    _e = @1 + dt if @3 else 0
+    if _e >= _t:
+        @1 = _t
+        @4 = 2
+        @0 = True
+    else:
+        @1 = _e
+        @4 = 1
+        @0 = False
+@3 = P""",
+    K_TOF: """if P:
+    @1 = 0
+    @4 = 0
+    @0 = True
+else:
+    _t = @2
+    if _t < 0:
+        _t = 0
+    if @3:
+        @1 = 0
+        @4 = 1 if _t > 0 else 2
+    elif @4 == 1:
+        _e = @1 + dt
+        if _e >= _t:
+            _e = _t
+            @4 = 2
+        @1 = _e
+    @0 = @4 == 1
+@3 = P""",
+    K_RTO: """if @4 != 2:
+    _t = @2
+    if _t < 0:
+        _t = 0
+    _e = @1
+    if P and @3:
+        _e += dt
+    if _e >= _t:
+        @1 = _t
+        @4 = 2
+        @0 = True
+    else:
+        @1 = _e
+        @0 = False
+@3 = P""",
+    K_CTU: """_c = @4
+if @6:
+    @0 = 0
+    @6 = False
+elif _c and not @8 and not @F and @0 < 32767:
+    @0 += 1
+@8 = _c
+@4 = False
+@2 = @0 >= @1""",
+    K_CTD: """_d = @5
+if @6:
+    @0 = 0
+elif @7:
+    @0 = @1
+elif _d and not @9 and not @F and @0 > -32768:
+    @0 -= 1
+@9 = _d
+@5 = False
+@6 = False
+@7 = False
+@3 = @0 <= 0""",
+}
+if _opt_level is None:  # CPython
+    _INLINE.update(_FULL)
+_FULL = None
+
+
+def _inline(template, base, first, power):
+    """The statements of a template for the block at slot base."""
+    out = []
+    for line in template.split("\n"):
+        k = line.find("@")
+        while k >= 0:
+            c = line[k + 1]
+            if c == "B":
+                text = str(base)
+            else:
+                text = "v[" + str(first if c == "F" else base + ord(c) - 48) + "]"
+            line = line[:k] + text + line[k + 2 :]
+            k = line.find("@")
+        # P only as a whole word: the templates have no other capital P
+        out.append(line.replace("P", power))
+    return out
 
 
 class _RungTranslator:
@@ -124,16 +296,25 @@ class _RungTranslator:
     def pop(self, stack, want=None):
         if not stack:
             self.fail("stack underflow")
-        e = stack.pop()
+        e = self.settle(stack.pop())
         if want is not None and e[0] != want:
             self.fail("operand has the wrong type")
         return e
 
-    def pop_same(self, stack, n, numeric):
+    def settle(self, e):
+        """Entry e with its pending wrap applied (see _bound)."""
+        if len(e) > 4 and e[4] > 32767:
+            return self.wrap(e[0], e[1], e[2])
+        return e
+
+    def pop_same(self, stack, n, numeric, raw=False):
+        """The top n entries, all of one type (wrapped unless raw)."""
         if len(stack) < n:
             self.fail("stack underflow")
         items = stack[-n:]
         del stack[-n:]
+        if not raw:
+            items = [self.settle(e) for e in items]
         t = items[0][0]
         for e in items:
             if e[0] != t:
@@ -155,8 +336,10 @@ class _RungTranslator:
         return (vtype, "v[" + str(i) + "]", _P_ATOM)
 
     def arith(self, op, t, a, b):
+        if op >= OP_DIV:  # quotients of wrapped values (pop_same kept a and b raw)
+            a = self.settle(a)
+            b = self.settle(b)
         x = _paren(a, _P_ADD)
-        y = _paren(b, _P_ADD + 1)
         if (op == OP_DIV or op == OP_MOD) and t != T_REAL and (_lit(b) or 0) > 0:
             # a positive literal divisor cannot be zero and cannot overflow: plain Python
             # on the absolute value keeps the truncating semantics without a call
@@ -187,13 +370,31 @@ class _RungTranslator:
                 return (t, f + "(v, " + me + ", " + a[1] + ", " + b[1] + ")", _P_ATOM)
             f = "_idiv" if op == OP_DIV else "_imod"
             return self.wrap(t, f + "(v, " + me + ", " + a[1] + ", " + b[1] + ")", _P_ATOM)
-        if op == OP_MUL:
-            expr = _paren(a, _P_MUL) + " * " + _paren(b, _P_MUL + 1)
-        else:
-            expr = x + (" + " if op == OP_ADD else " - ") + y
+        prec = _P_MUL if op == OP_MUL else _P_ADD
+        if t == T_INT:
+            bound = self.bound(op, a, b)
+            if bound > _SMALL:  # too large unwrapped: wrap the operands, then the result
+                a = self.settle(a)
+                b = self.settle(b)
+                bound = self.bound(op, a, b)
+            expr = self.arith_expr(op, a, b)
+            if bound <= _SMALL:
+                return (t, expr, prec, None, bound)
+            return self.wrap(t, expr, prec)
+        expr = self.arith_expr(op, a, b)
         if t == T_REAL:
             return (t, "_f32(" + expr + ")", _P_ATOM)
-        return self.wrap(t, expr, _P_MUL if op == OP_MUL else _P_ADD)
+        return self.wrap(t, expr, prec)
+
+    def bound(self, op, a, b):
+        if op == OP_MUL:
+            return _bound(a) * _bound(b)
+        return _bound(a) + _bound(b)
+
+    def arith_expr(self, op, a, b):
+        if op == OP_MUL:
+            return _paren(a, _P_MUL) + " * " + _paren(b, _P_MUL + 1)
+        return _paren(a, _P_ADD) + (" + " if op == OP_ADD else " - ") + _paren(b, _P_ADD + 1)
 
     def wrap(self, t, expr, prec):
         if t == T_INT:
@@ -224,7 +425,8 @@ class _RungTranslator:
         self.n_hoisted = 0
         self.n_edges = 0
         self.pending = []
-        self.head = None  # targets of the power statement: power slot, leading coils
+        self.head = None  # the coils that the power statement assigns too
+        self.power = "p"  # what the actions read as the rung's power
         lay = self.lay
         lines = []
         stack = []
@@ -311,15 +513,17 @@ class _RungTranslator:
                 expr = _paren(a, _P_ADD) + " " + _CMP[op] + " " + _paren(b, _P_ADD)
                 stack.append((T_BOOL, expr, _P_CMP))
             elif OP_ADD <= op <= OP_MOD:
-                t, (a, b) = self.pop_same(stack, 2, True)
+                t, (a, b) = self.pop_same(stack, 2, True, op <= OP_MUL)
                 stack.append(self.arith(op, t, a, b))
             elif op == OP_NEG or op == OP_ABS:
-                t, (a,) = self.pop_same(stack, 1, True)
+                t, (a,) = self.pop_same(stack, 1, True, op == OP_NEG)
                 if op == OP_NEG:
                     expr, prec = "-" + _paren(a, _P_MUL + 1), _P_MUL
                 else:
                     expr, prec = "abs(" + a[1] + ")", _P_ATOM
-                if t == T_REAL:
+                if t == T_INT and op == OP_NEG:
+                    stack.append((t, expr, prec, None, _bound(a)))
+                elif t == T_REAL:
                     # through _f32 so that NaN keeps one bit pattern (-NaN is another)
                     stack.append((t, "_f32(" + expr + ")", _P_ATOM))
                 else:
@@ -347,7 +551,10 @@ class _RungTranslator:
                 # one statement stores the power flow and the coils right after POWER:
                 # p = v[power] = v[coil] = ... = condition, assembled at the end of the rung
                 self.condition = stack.pop()[1]
-                self.head = ["w[" + str(self.power_index) + "]"]
+                # an unconditional rung (`true ->`) tests nothing: its actions run as plain
+                # statements and its coils take True
+                self.power = "True" if self.condition == "True" else "p"
+                self.head = []
                 self.head_at = len(lines)
                 powered = True
             else:
@@ -362,9 +569,14 @@ class _RungTranslator:
             self.fail("rung without POWER")
         if stack:
             self.fail("values left on the stack")
-        # p is needed only by the actions after the merged coils
-        targets = self.head if len(lines) == self.head_at else ["p"] + self.head
-        lines.insert(self.head_at, " = ".join(targets) + " = " + self.condition)
+        # power flow is recorded only while someone watches it (r: Runtime.watch_power)
+        record = "if r: w[" + str(self.power_index) + "] = "
+        if self.power == "True":
+            head = [" = ".join(self.head) + " = True"] if self.head else []
+            head.append(record + "1")
+        else:
+            head = [" = ".join(["p"] + self.head) + " = " + self.condition, record + "p"]
+        lines[self.head_at : self.head_at] = head
         return lines
 
     def hoist(self, stack, powered, lines, k=-1):
@@ -382,7 +594,11 @@ class _RungTranslator:
         return self.pending if powered else lines
 
     def store(self, lines, target, value):
-        if self.pending:
+        if self.power == "True":
+            lines.extend(self.pending)
+            lines.append(target + " = " + value)
+            self.pending = []
+        elif self.pending:
             lines.append("if p:")
             for statement in self.pending:
                 lines.append("    " + statement)
@@ -390,6 +606,17 @@ class _RungTranslator:
             self.pending = []
         else:
             lines.append("if p: " + target + " = " + value)
+
+    def guarded(self, lines, statements):
+        """statements run when the rung is powered."""
+        if self.power == "True":
+            lines.extend(statements)
+        elif len(statements) == 1:
+            lines.append("if p: " + statements[0])
+        else:
+            lines.append("if p:")
+            for statement in statements:
+                lines.append("    " + statement)
 
     def writable(self, i, name):
         vtype, flags = self.var(i)[0], self.var(i)[1]
@@ -410,13 +637,13 @@ class _RungTranslator:
             if len(stack) != 1 or stack[0][0] != MEMBER_TYPES[m]:
                 self.fail("STORE_MEMBER needs exactly one value of the member's type")
             slot = lay.block_base[x] + member_offset(kind, m)
-            self.store(lines, "v[" + str(slot) + "]", stack.pop()[1])
+            self.store(lines, "v[" + str(slot) + "]", self.pop(stack)[1])
             return
         if op == OP_STORE:
             vtype = self.writable(x, name)
             if len(stack) != 1 or stack[0][0] != vtype:
                 self.fail("STORE needs exactly one value of the variable's type")
-            self.store(lines, "v[" + str(x) + "]", stack.pop()[1])
+            self.store(lines, "v[" + str(x) + "]", self.pop(stack)[1])
             return
         if stack:
             self.fail(name + " with values on the stack")
@@ -424,19 +651,19 @@ class _RungTranslator:
             if self.writable(x, name) != T_BOOL:
                 self.fail(name + " on a variable that is not bool")
             s = "v[" + str(x) + "]"
-            if op == 0x31 and self.head and len(lines) == self.head_at:
+            if op == 0x31 and self.head is not None and len(lines) == self.head_at:
                 self.head.append(s)  # a coil before any other action joins the head
             elif op == 0x31:
-                lines.append(s + " = p")
+                lines.append(s + " = " + self.power)
             elif op == 0x32:
-                lines.append(s + " = not p")
+                lines.append(s + (" = False" if self.power == "True" else " = not p"))
             else:
-                lines.append("if p: " + s + (" = True" if op == 0x33 else " = False"))
+                self.guarded(lines, [s + (" = True" if op == 0x33 else " = False")])
             return
         if op > 0x3C:
             self.fail("unknown action")
         kind = self.block(x)[0]
-        base = str(lay.block_base[x])
+        base = lay.block_base[x]
         is_timer = kind <= K_RTO
         if op == OP_TIMER:
             if not is_timer:
@@ -444,21 +671,19 @@ class _RungTranslator:
             if x in self.state.timers:
                 self.fail("timer " + str(x) + " driven twice")
             self.state.timers.add(x)
-            fs = ", v[" + str(lay.first_scan) + "]" if kind == K_TP else ""
-            lines.append(TIMER_FUNCS[kind] + "(v, " + base + ", p, dt" + fs + ")")
+            lines.extend(_inline(_INLINE[kind], base, lay.first_scan, self.power))
         elif op == OP_RESET_BLOCK:
             if is_timer:
-                lines.append("if p: _treset(v, " + base + ")")
+                self.guarded(lines, _inline(_TRESET, base, 0, ""))
             else:
-                lines.append("if p: v[" + str(lay.block_base[x] + 6) + "] = True")
+                self.guarded(lines, ["v[" + str(base + 6) + "] = True"])
         elif is_timer:
             self.fail(name + " on a timer")
         elif op == OP_CTR_UPDATE:
             if x in self.state.counters:
                 self.fail("counter " + str(x) + " updated twice")
             self.state.counters.add(x)
-            f = "_ctu" if kind == K_CTU else ("_ctd" if kind == K_CTD else "_ctud")
-            lines.append(f + "(v, " + base + ", v[" + str(lay.first_scan) + "])")
+            lines.extend(_inline(_INLINE[kind], base, lay.first_scan, self.power))
         else:
             if op == OP_COUNT_UP:
                 ok, off = kind in (K_CTU, K_CTUD), 4
@@ -468,7 +693,7 @@ class _RungTranslator:
                 ok, off = kind in (K_CTD, K_CTUD), 7
             if not ok:
                 self.fail(name + " on a counter kind without that input")
-            lines.append("if p: v[" + str(lay.block_base[x] + off) + "] = True")
+            self.guarded(lines, ["v[" + str(base + off) + "] = True"])
 
 
 class _ProgramState:
@@ -480,8 +705,10 @@ class _ProgramState:
 
 def build_scan_function(img, layout, inputs, outputs, namespace):
     """Verify every rung and compile the program into one function
-    scan(v, inputs, outputs, dt, n_forced): copy the input image in, apply forcing, run the
-    rungs, apply forcing again, copy the output image out.
+    scan(v, inputs, outputs, dt, n_forced, watched, first_scan, phase): set the system
+    contacts (phase: ms into the second), copy the input image in, apply forcing, run the
+    rungs (recording each rung's power flow if watched), apply forcing again, copy the
+    output image out; it returns math_error.
 
     Rungs are compiled in chunks of RUNGS_PER_CHUNK so that MicroPython never holds the
     source of the whole program at once. namespace holds the helpers the generated code
@@ -497,7 +724,7 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
         last = min(n, first + RUNGS_PER_CHUNK)
         # w: this chunk's view of the power-flow bytes, bound once as a default argument
         view = "_pw[" + str(first) + ":" + str(last) + "]"
-        src = ["def _c" + str(chunks) + "(v, dt, w=" + view + "):"]
+        src = ["def _c" + str(chunks) + "(v, dt, r, w=" + view + "):"]
         for r in range(first, last):
             start, end = img.rungs[r]
             tr = _RungTranslator(img, layout, consts, state)
@@ -513,17 +740,23 @@ def build_scan_function(img, layout, inputs, outputs, namespace):
         )
     # The I/O copies are straight-line code too: a loop over index lists costs more than
     # the rungs of a small program.
-    src = ["def _scan(v, inp, out, dt, nf):"]
+    # the system contacts are set here, with their slots as literals: in the engine each
+    # would cost two attribute look-ups a scan
+    src = ["def _scan(v, inp, out, dt, nf, r, fs, ph):"]
+    src.append("    v[" + str(layout.first_scan) + "] = fs")
+    src.append("    v[" + str(layout.clock_100ms) + "] = ph % 100 < 50")
+    src.append("    v[" + str(layout.clock_1s) + "] = ph < 500")
     for k, i in enumerate(inputs):
         src.append("    v[" + str(i) + "] = inp[" + str(k) + "]")
     src.append("    if nf:")
     src.append("        _force(v)")
     for c in range(chunks):
-        src.append("    _c" + str(c) + "(v, dt)")
+        src.append("    _c" + str(c) + "(v, dt, r)")
     src.append("    if nf:")
     src.append("        _force(v)")
     for k, i in enumerate(outputs):
         src.append("    out[" + str(k) + "] = v[" + str(i) + "]")
+    src.append("    return v[" + str(layout.math_error) + "]")
     _compile(src, namespace, "the scan function")
     return namespace["_scan"]
 

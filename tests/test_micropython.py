@@ -63,6 +63,50 @@ def test_examples_identical_on_cpython_and_micropython(path):
         assert a == b, f"scan {i} differs:\nCPython     {a}\nMicroPython {b}"
 
 
+def many_blocks_program(n=12):
+    """n each of TON, TOF, TP, RTO, CTU, CTD, their presets rewritten from an input
+    (negative ones too) and the timers reset now and then."""
+    src = ["program blocks", "input n : int at %IW0"]
+    src += [f"input i{k} : bool at %IX{k // 8}.{k % 8}" for k in range(16)]
+    src += [f"output o{k} : bool at %QX{k // 8}.{k % 8}" for k in range(16)]
+    src += ["var pt : time = 30ms"]
+    rungs = ["rung: i15 -> pt := time(n mod 120 - 20)"]
+    for k in range(n):
+        a, b, c = k % 16, (k * 5 + 3) % 16, (k * 7 + 1) % 16
+        for kind in ("TON", "TOF", "TP", "RTO"):
+            name = kind.lower() + str(k)
+            src.append(f"timer {name} : {kind} = {10 + 10 * k}ms")
+            rungs.append(f"rung: i{a} and not i{b} -> {name}")
+            rungs.append(f"rung: {name}.Q -> o{(k + len(kind)) % 16}")
+            rungs.append(f"rung: i{c} and i{b} -> {name}.PT := pt")
+        rungs.append(f"rung: i{c} and i{a} -> reset rto{k}, reset ton{k}")
+        src.append(f"counter cu{k} : CTU = {2 + k % 4}")
+        src.append(f"counter cd{k} : CTD = {2 + k % 4}")
+        rungs.append(f"rung: i{a} -> count cu{k}, count_down cd{k}")
+        rungs.append(f"rung: i{b} and not i{c} -> reset cu{k}, load cd{k}")
+        rungs.append(f"rung: cu{k}.Q or cd{k}.Q -> o{k % 16}")
+    return "\n".join(src + rungs) + "\n"
+
+
+def test_many_timers_and_counters_identical_on_cpython_and_micropython():
+    """CPython inlines whole blocks, MicroPython their steady states around calls to
+    runtime/blocks.py: both must give the same trace, scan for scan."""
+    code = rung.compile_source(many_blocks_program(), "blocks.rung").to_bytes()
+    steps = input_steps(Runtime(code), seed="many blocks")
+    namespace = {}
+    exec(TRACE_SRC, namespace)
+    expected = namespace["trace"](Runtime, code, steps)
+    script = (
+        TRACE_SRC
+        + "\nfrom runtime import Runtime\n"
+        + f"for line in trace(Runtime, {code!r}, {steps!r}):\n    print(line)\n"
+    )
+    got = run_mpy(script).splitlines()
+    assert len(got) == len(expected)
+    for i, (a, b) in enumerate(zip(expected, got, strict=False)):
+        assert a == b, f"scan {i} differs:\nCPython     {a}\nMicroPython {b}"
+
+
 HEAP_LOCK_PROGRAM = """
 program heap
 input a : bool at %IX0.0
@@ -99,10 +143,15 @@ import micropython
 from runtime import Runtime
 rt = Runtime({code!r})
 rt.force(0, True)
+rt.watch_power(200)  # power flow recorded, then switched off (and cleared) inside a scan
 now = 0
+seen = 0
 for i in range(300):
     rt.inputs[1] = (i // 7) % 2 == 1
     rt.inputs[2] = (i * 37) % 6000
+    if i == 150:
+        rt.watch_power(200)
+    seen += rt.power_watched
     micropython.heap_lock()
     try:
         rt.scan(now)
@@ -110,10 +159,10 @@ for i in range(300):
         micropython.heap_unlock()
     assert rt.state == 1, ("fault", rt.fault_code, i)
     now += 10
-print("scans", rt.scan_count, "state", rt.state, "outputs", rt.outputs)
+print("scans", rt.scan_count, "state", rt.state, "outputs", rt.outputs, "watched", seen)
 """
     out = run_mpy(script)
-    assert "scans 300 state 1" in out
+    assert "scans 300 state 1" in out and "watched 41" in out
 
 
 def test_ticks_wrap_under_micropython():

@@ -305,11 +305,19 @@ def test_mutated_bytecode_is_rejected_or_runs():
 # ---- the translated code against a reference interpreter ---------------------------------
 
 
+WATCHED = [0, 0]  # scans compared with power flow unwatched, watched
+
+
 def compare_with_reference(prog, seed, scans=40, restart_at=25):
     """Run the program on the runtime and on the reference; the slot lists, power flow
-    and outputs must agree after every scan. Returns the number of scans compared."""
+    and outputs must agree after every scan. A second runtime records power flow only while
+    watched (unwatched, then watched from scan 10 for 300 ms of scan time): everything else
+    must agree all the same, and its power flow too while watched (zeros while not).
+    Returns the number of scans compared."""
     code = prog.to_bytes()
     rt = Runtime(code)
+    quiet = Runtime(code)
+    quiet.watch_power(0)
     ref = Reference(prog)
     assert rt.layout.block_base == ref.base and rt.layout.edge_base == ref.edge_base
     assert rt.layout.first_scan == ref.sys and rt.input_vars == ref.input_vars
@@ -317,11 +325,16 @@ def compare_with_reference(prog, seed, scans=40, restart_at=25):
     for i, (now, changes) in enumerate(input_steps(types, seed, scans)):
         if restart_at is not None and i == restart_at:
             rt.restart()
+            quiet.restart()
             ref.init(False)
+        if i == 10:
+            quiet.watch_power(300)
         for k, value in changes:
             rt.inputs[k] = value
+            quiet.inputs[k] = value
             ref.inputs[k] = value
         rt.scan(now)
+        quiet.scan(now)
         ref.scan(now)
         assert rt.state == STATE_RUN, "FAULT at scan %d of\n%s" % (i, prog.describe())
         diff = [
@@ -331,6 +344,12 @@ def compare_with_reference(prog, seed, scans=40, restart_at=25):
         ]
         if list(rt.power) != ref.power:
             diff.append("power %r, reference %r" % (list(rt.power), ref.power))
+        WATCHED[quiet.power_watched] += 1
+        if not all(map(same, quiet.v, rt.v)) or not all(map(same, quiet.outputs, rt.outputs)):
+            diff.append("unwatched runtime %r, watched %r" % (quiet.v, rt.v))
+        seen = ref.power if quiet.power_watched else [0] * len(ref.power)
+        if list(quiet.power) != seen:
+            diff.append("power while %swatched %r" % ("" if quiet.power_watched else "un", seen))
         want = [ref.v[i] for i in ref.output_vars]
         if not all(same(a, b) for a, b in zip(rt.outputs, want, strict=True)):
             diff.append("outputs %r, reference %r" % (rt.outputs, want))
@@ -348,6 +367,7 @@ def test_translated_code_matches_a_reference_interpreter():
         compared += n
         full += n == 40
     assert full >= 180, (full, compared)
+    assert min(WATCHED) > 300, WATCHED  # both ways of running, many times
 
 
 # ---- the verifier's verdict against the rules of docs/bytecode.md ------------------------

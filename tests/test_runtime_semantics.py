@@ -34,9 +34,9 @@ def test_mid_scan_input_change_is_invisible():
     # change the input image between the two chunks' rungs: the runtime copied it already
     orig = rt._ns["_c0"]
 
-    def chunk(v, dt):
+    def chunk(v, dt, watched):
         rt.inputs[0] = True
-        orig(v, dt)
+        orig(v, dt, watched)
 
     rt._ns["_c0"] = chunk
     s.scan()
@@ -608,7 +608,7 @@ def test_fault_drives_outputs_safe_and_keeps_retained():
     rt = s.runtime
     snap = rt.retain_snapshot()
 
-    def broken(v, dt):
+    def broken(v, dt, watched):
         raise ValueError("boom")
 
     good = rt._ns["_c0"]
@@ -761,7 +761,7 @@ def test_fault_codes_for_memory_and_host_faults():
     rt = s.runtime
     good = rt._ns["_c0"]
 
-    def exhausted(v, dt):
+    def exhausted(v, dt, watched):
         raise MemoryError
 
     rt._ns["_c0"] = exhausted

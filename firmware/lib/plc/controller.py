@@ -60,6 +60,9 @@ class NoProgram:
     def release(self, i):
         pass
 
+    def watch_power(self, ms=-1):
+        pass
+
     def clear_math_error(self):
         pass
 
