@@ -10,6 +10,7 @@ from lark.exceptions import UnexpectedInput
 from lark.visitors import Transformer
 
 from . import syntax as s
+from .fast_tree import build, speed_up
 from .literals import parse_duration, parse_integer, parse_real, parse_string
 from .recovery import Recovery, describe_span
 
@@ -25,6 +26,7 @@ def lark_parser():
             _parser = Lark(
                 f.read(), parser="lalr", propagate_positions=True, maybe_placeholders=True
             )
+            speed_up(_parser)
     return _parser
 
 
@@ -253,7 +255,7 @@ def parse(text, filename, reporter):
         return None
     builder = _Build(text, reporter)
     builder.broken = recovery.broken
-    program = builder.transform(tree)
+    program = build(builder, tree)
     if not _nesting_ok(program, reporter):
         return None
     return program

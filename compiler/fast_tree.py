@@ -1,0 +1,94 @@
+"""Cheaper tree building for lark's LALR parser: the same trees, metas and containers.
+
+lark's PropagatePositions runs on every reduction, including the chains of unit reductions
+(`expr -> or_expr -> ... -> atom -> name`) where the node built is the child itself and the
+positions are already in place; those calls are two scans of the children that change
+nothing. _Positions skips them and does the rest as lark does (same rule, same attributes),
+and build() replaces lark's Transformer with a plain recursive walk (no per-call wrapper
+objects). tests/test_compiler_speed.py checks trees and output against lark's own path."""
+
+from lark import Token, Tree
+from lark.parse_tree_builder import PropagatePositions
+
+
+class _Positions(PropagatePositions):
+    """lark's PropagatePositions (no node filter), with the unit-reduction no-op skipped."""
+
+    def __call__(self, children):
+        res = self.node_builder(children)
+        if type(res) is not Tree or (len(children) == 1 and children[0] is res):
+            # not a tree, or a rule inlined to its only child: that child's meta and
+            # containers were set when it was built, and lark would set them to themselves
+            return res
+        res_meta = res.meta
+        first = _first_meta(children)
+        if first is not None:
+            line = getattr(first, "container_line", first.line)
+            column = getattr(first, "container_column", first.column)
+            start_pos = getattr(first, "container_start_pos", first.start_pos)
+            if not hasattr(res_meta, "line"):
+                res_meta.line = line
+                res_meta.column = column
+                res_meta.start_pos = start_pos
+                res_meta.empty = False
+            res_meta.container_line = line
+            res_meta.container_column = column
+            res_meta.container_start_pos = start_pos
+        last = _first_meta(reversed(children))
+        if last is not None:
+            end_line = getattr(last, "container_end_line", last.end_line)
+            end_column = getattr(last, "container_end_column", last.end_column)
+            end_pos = getattr(last, "container_end_pos", last.end_pos)
+            if not hasattr(res_meta, "end_line"):
+                res_meta.end_line = end_line
+                res_meta.end_column = end_column
+                res_meta.end_pos = end_pos
+                res_meta.empty = False
+            res_meta.container_end_line = end_line
+            res_meta.container_end_column = end_column
+            res_meta.container_end_pos = end_pos
+        return res
+
+
+def _first_meta(children):
+    for c in children:
+        if isinstance(c, Tree):
+            if not c.meta.empty:
+                return c.meta
+        elif isinstance(c, Token):
+            return c
+        elif hasattr(c, "__lark_meta__"):
+            return c.__lark_meta__()
+    return None
+
+
+def speed_up(lark):
+    """Swap lark's position propagation in a built LALR parser for _Positions."""
+    callbacks = lark.parser.parser.parser.callbacks
+    for rule, callback in callbacks.items():
+        if type(callback) is PropagatePositions and callback.node_filter is None:
+            callbacks[rule] = _Positions(callback.node_builder)
+    return lark
+
+
+def build(transformer, tree):
+    """transformer.transform(tree) for a Transformer whose methods all take (meta, children)
+    and that has no token callbacks (v_args(meta=True)); recursive like lark's."""
+    table = {}
+
+    def walk(node):
+        kids = [walk(c) if isinstance(c, Tree) else c for c in node.children]
+        f = table.get(node.data)
+        if f is None:
+            f = getattr(transformer, node.data, None)
+            f = table[node.data] = f.base_func if f is not None else _default(node.data)
+        return f(node.meta, kids)
+
+    return walk(tree)
+
+
+def _default(data):
+    def tree(meta, children):
+        return Tree(data, children, meta)
+
+    return tree
