@@ -5,10 +5,15 @@ lark's PropagatePositions runs on every reduction, including the chains of unit 
 positions are already in place; those calls are two scans of the children that change
 nothing. _Positions skips them and does the rest as lark does (same rule, same attributes),
 and build() replaces lark's Transformer with a plain recursive walk (no per-call wrapper
-objects). tests/test_compiler_speed.py checks trees and output against lark's own path."""
+objects); a rule that only renames its one child (`?sum: product`) is itemgetter(0).
+tests/test_compiler_speed.py checks trees and output against lark's own path."""
+
+from operator import itemgetter
 
 from lark import Token, Tree
-from lark.parse_tree_builder import PropagatePositions
+from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
+
+_ONLY_CHILD = itemgetter(0)
 
 
 class _Positions(PropagatePositions):
@@ -66,7 +71,12 @@ def speed_up(lark):
     """Swap lark's position propagation in a built LALR parser for _Positions."""
     callbacks = lark.parser.parser.parser.callbacks
     for rule, callback in callbacks.items():
-        if type(callback) is PropagatePositions and callback.node_filter is None:
+        if type(callback) is not PropagatePositions or callback.node_filter is not None:
+            continue
+        if type(callback.node_builder) is ExpandSingleChild and len(rule.expansion) == 1:
+            # `?a: b` with nothing filtered: lark returns the one child, positions untouched
+            callbacks[rule] = _ONLY_CHILD
+        else:
             callbacks[rule] = _Positions(callback.node_builder)
     return lark
 
