@@ -8,6 +8,7 @@ and build() replaces lark's Transformer with a plain recursive walk (no per-call
 objects); a rule that only renames its one child (`?sum: product`) is itemgetter(0).
 tests/test_compiler_speed.py checks trees and output against lark's own path."""
 
+import threading
 from operator import itemgetter
 
 from lark import Token, Tree
@@ -67,6 +68,57 @@ def _first_meta(children):
     return None
 
 
+STATEMENTS = {"program_decl", "cycle_decl", "rung"}
+STATEMENTS |= {k + "_decl" for k in ("input", "output", "var", "const", "timer", "counter")}
+_active = threading.local()  # the builder of the parse under way in this thread, if any
+
+
+class Fallback(Exception):
+    """The building parse met a syntax error or a too-deep statement: parse the plain way."""
+
+
+def _abort(exc):
+    raise Fallback from exc
+
+
+def parse_building(lark, text, builder, max_depth):
+    """lark.parse(text), each statement built by builder as soon as it is reduced (so the
+    whole tree never exists), then the root: builder.transform(lark.parse(text)) for a
+    text without syntax errors or statements nested deeper than max_depth (tree depth,
+    root 0), else raises Fallback. The builder's reports come in the same order."""
+    _active.state = (builder, max_depth)
+    try:
+        return build(builder, lark.parse(text, on_error=_abort))
+    finally:
+        _active.state = None
+
+
+def _statement(callback):
+    def statement(children):
+        tree = callback(children)
+        state = getattr(_active, "state", None)
+        if state is None:
+            return tree
+        builder, max_depth = state
+        if _deeper_than(tree, max_depth - 1):
+            raise Fallback
+        return build(builder, tree)
+
+    return statement
+
+
+def _deeper_than(tree, limit):
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+    return False
+
+
 def speed_up(lark):
     """Swap lark's position propagation in a built LALR parser for _Positions."""
     callbacks = lark.parser.parser.parser.callbacks
@@ -78,13 +130,16 @@ def speed_up(lark):
             callbacks[rule] = _ONLY_CHILD
         else:
             callbacks[rule] = _Positions(callback.node_builder)
+    for rule in callbacks:
+        if getattr(rule, "origin", None) is not None and rule.origin.name in STATEMENTS:
+            callbacks[rule] = _statement(callbacks[rule])
     return lark
 
 
 def build(transformer, tree):
     """transformer.transform(tree) for a Transformer whose methods all take (meta, children)
     and that has no token callbacks (v_args(meta=True)); recursive like lark's."""
-    table = {}
+    table = transformer.__dict__.setdefault("_fast_table", {})
 
     def walk(node):
         kids = [walk(c) if isinstance(c, Tree) else c for c in node.children]

@@ -10,7 +10,7 @@ from lark.exceptions import UnexpectedInput
 from lark.visitors import Transformer
 
 from . import syntax as s
-from .fast_tree import build, speed_up
+from .fast_tree import Fallback, build, parse_building, speed_up
 from .literals import parse_duration, parse_integer, parse_real, parse_string
 from .recovery import Recovery, describe_span
 
@@ -245,6 +245,16 @@ class _Build(Transformer):
 
 def parse(text, filename, reporter):
     """Parse text, reporting every syntax error; None only if nothing could be read."""
+    # the common case first: no syntax error, each statement built as soon as it is read
+    mark = len(reporter.items)
+    builder = _Build(text, reporter)
+    builder.broken = []
+    try:
+        program = parse_building(lark_parser(), text, builder, MAX_NESTING)
+    except Fallback:
+        del reporter.items[mark:]  # the plain parse below reports it all, in its order
+    else:
+        return program if _nesting_ok(program, reporter) else None
     recovery = Recovery(text, reporter)
     try:
         tree = lark_parser().parse(text, on_error=recovery)

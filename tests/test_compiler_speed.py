@@ -1,6 +1,6 @@
-"""The faster tree building (compiler/fast_tree.py) changes nothing: the same parse trees
-with the same positions, the same diagnostics and byte-identical bytecode as lark's own
-path (stock PropagatePositions and lark's Transformer), on examples, benchmark programs,
+"""The faster parse (compiler/fast_tree.py) changes nothing: the same parse trees with the
+same positions, the same diagnostics and byte-identical bytecode as lark's own path (stock
+PropagatePositions, whole tree, then lark's Transformer), on examples, benchmark programs,
 every diagnostics case and randomly mutated programs (errors and recovery included)."""
 
 import glob
@@ -14,6 +14,7 @@ from lark import Lark, Token, Tree
 import rung
 from rung.compiler import parse_errors, parser
 from rung.compiler.diagnostics import CompileError, Reporter
+from rung.compiler.fast_tree import Fallback
 from rung.compiler.recovery import Recovery
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,6 +40,12 @@ def _sources():
             out.append(f.read())
     out += [programs.contacts(150)[0], programs.timers(20)[0], programs.arithmetic(30)[0]]
     out.append(programs.mixed(60)[0])
+    # literal diagnostics before a statement too deep for the building parse, and after it
+    deep = "rung: " + "not " * 250 + "a -> q\n"
+    head = "program p\ncycle 99999999999h\nvar a : bool\noutput q : bool at %QX0.0\n"
+    out += [head + deep, head + "rung: a and t#99999999999h > t#1s -> q\n" + deep + deep]
+    out.append(head + deep + "rung: a -> q, x := 99999999999999999999\n")
+    out.append(head + "rung: " + "(" * 250 + "a" + ")" * 250 + " -> q\n" + "rung: a ->\n")
     rnd = random.Random(12)
     bases = out[:7]
     for _ in range(60):
@@ -97,6 +104,11 @@ def test_bytecode_and_diagnostics_equal_lark_own_path(stock, monkeypatch):
     monkeypatch.setattr(parser, "_parser", stock)
     monkeypatch.setattr(parser, "build", lambda builder, tree: builder.transform(tree))
     monkeypatch.setattr(parse_errors, "_STATES", None)  # state numbers are the parser's own
+
+    def plain(*args):
+        raise Fallback  # every text the plain way: whole tree, then lark's Transformer
+
+    monkeypatch.setattr(parser, "parse_building", plain)
     reference = [_outcome(text) for text in SOURCES]
     assert sum(kind == "ok" for kind, _ in fast) >= 10  # real programs, not only errors
     assert fast == reference
