@@ -10,6 +10,7 @@ from lark.exceptions import UnexpectedInput
 from lark.visitors import Transformer
 
 from . import syntax as s
+from .fast_tree import Fallback, build, parse_building, speed_up
 from .literals import parse_duration, parse_integer, parse_real, parse_string
 from .recovery import Recovery, describe_span
 
@@ -30,6 +31,7 @@ def lark_parser():
             maybe_placeholders=True,
             cache=cache_file(grammar) or False,
         )
+        speed_up(_parser)
     return _parser
 
 
@@ -271,6 +273,16 @@ class _Build(Transformer):
 
 def parse(text, filename, reporter):
     """Parse text, reporting every syntax error; None only if nothing could be read."""
+    # the common case first: no syntax error, each statement built as soon as it is read
+    mark = len(reporter.items)
+    builder = _Build(text, reporter)
+    builder.broken = []
+    try:
+        program = parse_building(lark_parser(), text, builder, MAX_NESTING)
+    except Fallback:
+        del reporter.items[mark:]  # the plain parse below reports it all, in its order
+    else:
+        return program if _nesting_ok(program, reporter) else None
     recovery = Recovery(text, reporter)
     try:
         tree = lark_parser().parse(text, on_error=recovery)
@@ -281,7 +293,7 @@ def parse(text, filename, reporter):
         return None
     builder = _Build(text, reporter)
     builder.broken = recovery.broken
-    program = builder.transform(tree)
+    program = build(builder, tree)
     if not _nesting_ok(program, reporter):
         return None
     return program

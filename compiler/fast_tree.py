@@ -1,0 +1,159 @@
+"""Cheaper tree building for lark's LALR parser: the same trees, metas and containers.
+
+lark's PropagatePositions runs on every reduction, including the chains of unit reductions
+(`expr -> or_expr -> ... -> atom -> name`) where the node built is the child itself and the
+positions are already in place; those calls are two scans of the children that change
+nothing. _Positions skips them and does the rest as lark does (same rule, same attributes),
+and build() replaces lark's Transformer with a plain recursive walk (no per-call wrapper
+objects); a rule that only renames its one child (`?sum: product`) is itemgetter(0).
+tests/test_compiler_speed.py checks trees and output against lark's own path."""
+
+import threading
+from operator import itemgetter
+
+from lark import Token, Tree
+from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
+
+_ONLY_CHILD = itemgetter(0)
+
+
+class _Positions(PropagatePositions):
+    """lark's PropagatePositions (no node filter), with the unit-reduction no-op skipped."""
+
+    def __call__(self, children):
+        res = self.node_builder(children)
+        if type(res) is not Tree or (len(children) == 1 and children[0] is res):
+            # not a tree, or a rule inlined to its only child: that child's meta and
+            # containers were set when it was built, and lark would set them to themselves
+            return res
+        res_meta = res.meta
+        first = _first_meta(children)
+        if first is not None:
+            line = getattr(first, "container_line", first.line)
+            column = getattr(first, "container_column", first.column)
+            start_pos = getattr(first, "container_start_pos", first.start_pos)
+            if not hasattr(res_meta, "line"):
+                res_meta.line = line
+                res_meta.column = column
+                res_meta.start_pos = start_pos
+                res_meta.empty = False
+            res_meta.container_line = line
+            res_meta.container_column = column
+            res_meta.container_start_pos = start_pos
+        last = _first_meta(reversed(children))
+        if last is not None:
+            end_line = getattr(last, "container_end_line", last.end_line)
+            end_column = getattr(last, "container_end_column", last.end_column)
+            end_pos = getattr(last, "container_end_pos", last.end_pos)
+            if not hasattr(res_meta, "end_line"):
+                res_meta.end_line = end_line
+                res_meta.end_column = end_column
+                res_meta.end_pos = end_pos
+                res_meta.empty = False
+            res_meta.container_end_line = end_line
+            res_meta.container_end_column = end_column
+            res_meta.container_end_pos = end_pos
+        return res
+
+
+def _first_meta(children):
+    for c in children:
+        if isinstance(c, Tree):
+            if not c.meta.empty:
+                return c.meta
+        elif isinstance(c, Token):
+            return c
+        elif hasattr(c, "__lark_meta__"):
+            return c.__lark_meta__()
+    return None
+
+
+STATEMENTS = {"program_decl", "cycle_decl", "rung"}
+STATEMENTS |= {k + "_decl" for k in ("input", "output", "var", "const", "timer", "counter")}
+_active = threading.local()  # the builder of the parse under way in this thread, if any
+
+
+class Fallback(Exception):
+    """The building parse met a syntax error or a too-deep statement: parse the plain way."""
+
+
+def _abort(exc):
+    raise Fallback from exc
+
+
+def parse_building(lark, text, builder, max_depth):
+    """lark.parse(text), each statement built by builder as soon as it is reduced (so the
+    whole tree never exists), then the root: builder.transform(lark.parse(text)) for a
+    text without syntax errors or statements nested deeper than max_depth (tree depth,
+    root 0), else raises Fallback. The builder's reports come in the same order."""
+    _active.state = (builder, max_depth)
+    try:
+        return build(builder, lark.parse(text, on_error=_abort))
+    finally:
+        _active.state = None
+
+
+def _statement(callback):
+    def statement(children):
+        tree = callback(children)
+        state = getattr(_active, "state", None)
+        if state is None:
+            return tree
+        builder, max_depth = state
+        if _deeper_than(tree, max_depth - 1):
+            raise Fallback
+        return build(builder, tree)
+
+    return statement
+
+
+def _deeper_than(tree, limit):
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+    return False
+
+
+def speed_up(lark):
+    """Swap lark's position propagation in a built LALR parser for _Positions."""
+    callbacks = lark.parser.parser.parser.callbacks
+    for rule, callback in callbacks.items():
+        if type(callback) is not PropagatePositions or callback.node_filter is not None:
+            continue
+        if type(callback.node_builder) is ExpandSingleChild and len(rule.expansion) == 1:
+            # `?a: b` with nothing filtered: lark returns the one child, positions untouched
+            callbacks[rule] = _ONLY_CHILD
+        else:
+            callbacks[rule] = _Positions(callback.node_builder)
+    for rule in callbacks:
+        if getattr(rule, "origin", None) is not None and rule.origin.name in STATEMENTS:
+            callbacks[rule] = _statement(callbacks[rule])
+    return lark
+
+
+def build(transformer, tree):
+    """transformer.transform(tree) for a Transformer whose methods all take (meta, children)
+    and that has no token callbacks (v_args(meta=True)); recursive like lark's."""
+    table = transformer.__dict__.setdefault("_fast_table", {})
+
+    def walk(node):
+        kids = [walk(c) if isinstance(c, Tree) else c for c in node.children]
+        f = table.get(node.data)
+        if f is None:
+            f = getattr(transformer, node.data, None)
+            f = table[node.data] = f.base_func if f is not None else _default(node.data)
+        return f(node.meta, kids)
+
+    return walk(tree)
+
+
+def _default(data):
+    def tree(meta, children):
+        return Tree(data, children, meta)
+
+    return tree
