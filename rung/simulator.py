@@ -218,11 +218,14 @@ class Simulator:
         flows = [part[:] for part in power]
         outputs = rt.outputs[:]
         ok = True
-        for c100, c1s in ((False, False), (False, True), (True, False), (True, True)):
-            v[lay.clock_100ms] = c100
-            v[lay.clock_1s] = c1s
+        # the scan function sets the clock slots from the phase (ms into the second):
+        # 550, 50, 500 and 0 give each pair (clock_100ms, clock_1s) once
+        recording = rt._watch_ms != 0
+        for phase in (550, 50, 500, 0):
             try:
-                rt._scan_fn(v, rt.inputs, rt.outputs, self.cycle_ms, rt._n_forced)
+                rt._scan_fn(
+                    v, rt.inputs, rt.outputs, self.cycle_ms, rt._n_forced, recording, False, phase
+                )
             except Exception:  # noqa: BLE001 - it would fault at that phase: no fixed point
                 ok = False
             for i in (lay.clock_100ms, lay.clock_1s):
