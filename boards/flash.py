@@ -54,7 +54,8 @@ def flash_layout(board, program_rbc, settings=None):
     """What goes on a board's flash, in the order it is written: a list of (path, kind,
     source, keep) with source a host file or bytes, keep True when a file already there
     wins (settings.json with no settings given). Libraries first, main.py last: a board
-    cut off halfway never starts a half-copied firmware. rung flash builds its plan on
+    cut off halfway never starts a half-copied firmware (boot.py, just before main.py,
+    catches the errors of one that has no lib/). rung flash builds its plan on
     this (rung/usb/plan.py)."""
     if settings is not None:
         check_settings(settings, board)  # refuse before anything is written
@@ -70,6 +71,8 @@ def flash_layout(board, program_rbc, settings=None):
     out.append(("settings.json", "settings", _json_bytes(given), settings is None))
     if program_rbc is not None:
         out.append(("program.rbc", "program", bytes(program_rbc), False))
+    # boot.py keeps a started watchdog fed after a soft reset (docs/firmware.md)
+    out.append(("boot.py", "boot", os.path.join(firmware_dir(), "boot.py"), False))
     out.append(("main.py", "main", os.path.join(firmware_dir(), "main.py"), False))
     return out
 
@@ -82,7 +85,7 @@ def _compile(src, dest):
 
 
 def write_flash_tree(dest_dir, board_name, program_rbc, settings=None, *, mpy=False):
-    """Write the board filesystem of board_name into dest_dir: main.py, board.json,
+    """Write the board filesystem of board_name into dest_dir: boot.py, main.py, board.json,
     settings.json, program.rbc and lib/ (runtime and firmware as .py sources).
 
     program_rbc None leaves any program.rbc there alone. settings None keeps an existing

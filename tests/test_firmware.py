@@ -17,7 +17,7 @@ from rung.boards import BoardError, write_flash_tree
 from rung.boards.flash import SettingsError, check_settings, settings_module
 
 FIRMWARE = sorted(
-    [os.path.join(ROOT, "firmware", "main.py")]
+    [os.path.join(ROOT, "firmware", "main.py"), os.path.join(ROOT, "firmware", "boot.py")]
     + glob.glob(os.path.join(ROOT, "firmware", "lib", "plc", "*.py"))
 )
 # the interface agreed with the virtual board: nothing else may be imported on a board
@@ -78,7 +78,8 @@ def test_write_flash_tree_writes_exactly_the_board_filesystem(tmp_path):
     files = _files(dest)
     runtime = {"lib/runtime/" + os.path.basename(p) for p in glob.glob(f"{ROOT}/runtime/*.py")}
     plc = {"lib/plc/" + os.path.basename(p) for p in glob.glob(f"{ROOT}/firmware/lib/plc/*.py")}
-    assert files == {"main.py", "board.json", "settings.json", "program.rbc"} | runtime | plc
+    root = {"boot.py", "main.py", "board.json", "settings.json", "program.rbc"}
+    assert files == root | runtime | plc
     assert (dest / "program.rbc").read_bytes() == code.to_bytes()
     assert json.loads((dest / "board.json").read_text())["name"] == "pico_w"
     assert json.loads((dest / "settings.json").read_text()) == settings_module().defaults()

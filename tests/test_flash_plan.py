@@ -34,7 +34,7 @@ def test_plan_order_libraries_first_main_last(plan63):
     assert paths[: len(lib)] == lib  # every module before any other file
     assert [p for p in lib if p.startswith("lib/runtime/")] == lib[: len(
         [p for p in lib if p.startswith("lib/runtime/")])]  # runtime before plc
-    assert paths[len(lib):] == ["board.json", "settings.json", "program.rbc", "main.py"]
+    assert paths[len(lib):] == ["board.json", "settings.json", "program.rbc", "boot.py", "main.py"]
 
 
 def test_plan_modules_compiled_by_mpy_cross_main_stays_source(plan63):
@@ -104,7 +104,7 @@ def test_out_dir_is_the_plan_and_a_second_run_changes_nothing(tmp_path, capsys):
     pico = load_board("pico")
     compiled, rbc = common.compile_program(GEN_A)
     plan = build_plan(pico, rbc, (6, 3), info=compiled.info(GEN_A))
-    assert plan.paths[-3:] == ["program.rbc", "program.json", "main.py"]
+    assert plan.paths[-4:] == ["program.rbc", "program.json", "boot.py", "main.py"]
     assert b'"name": "gen_a"' in (out / "program.json").read_bytes()
     assert files == sorted(plan.paths)
     for step in plan.steps:

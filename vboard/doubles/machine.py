@@ -43,9 +43,16 @@ class _FileIO:
             return int.from_bytes(b, "little")
 
     def put(self, off, n, v):
+        # no allocation: a Timer callback on the ticker thread may run while the main
+        # thread collects garbage, and the unix port then refuses any allocation
+        b = self.b1 if n == 1 else (self.b2 if n == 2 else self.b4)
         with self.lock:
+            i = 0
+            while i < n:
+                b[i] = (v >> (8 * i)) & 0xFF
+                i += 1
             self.f.seek(off)
-            self.f.write(v.to_bytes(n, "little"))
+            self.f.write(b)
 
 
 class _MemIO:
@@ -557,50 +564,82 @@ _timers = []
 
 
 class _Ticker:
-    # One thread runs due timer callbacks and polls pins that have an irq handler.
+    # One thread runs due timer callbacks and polls pins that have an irq handler. It ends
+    # when there is nothing left to run: the unix port can deadlock when a Ctrl-C (SIGINT)
+    # or a gc.collect() meets a second thread, so none runs while none is needed (the
+    # firmware's scan loop runs with no Timer once it takes the watchdog over).
     def __init__(self):
         self.running = False
+        self.lock = _thread.allocate_lock()
 
     def start(self):
-        if not self.running:
-            self.running = True
-            _thread.start_new_thread(self._run, ())
+        with self.lock:
+            if not self.running:
+                self.running = True
+                _thread.start_new_thread(self._run, ())
+
+    def _idle(self):
+        with self.lock:
+            if _timers or _irqs:
+                return False
+            self.running = False
+            return True
 
     def _run(self):
-        while True:
-            now = time.ticks_ms()
-            wait = 20
-            for t in list(_timers):
-                due = t._due
-                if due is None:
-                    continue
-                left = time.ticks_diff(due, now)
-                if left <= 0:
-                    if t._mode == Timer.PERIODIC:
-                        t._due = time.ticks_add(due, t._period)
-                        if time.ticks_diff(t._due, now) < 0:
-                            t._due = time.ticks_add(now, t._period)
-                    else:
-                        t.deinit()
-                    _call(t._cb, t)
-                    left = t._period
-                wait = min(wait, max(1, left))
-            for e in list(_irqs.values()):
-                # the host counts the edges it drives: none is missed between two polls
-                s = e[0]._slot
-                rises = _io.get(_L.RISES + s, 1)
-                falls = _io.get(_L.FALLS + s, 1)
-                n = 0
-                if e[2] & Pin.IRQ_RISING:
-                    n += (rises - e[3]) & 255
-                if e[2] & Pin.IRQ_FALLING:
-                    n += (falls - e[4]) & 255
-                e[3] = rises
-                e[4] = falls
-                for _ in range(n):
-                    _call(e[1], e[0])
+        while not self._idle():
+            try:
+                wait = self._round()
+            except MemoryError:  # the main thread is collecting: try again in a moment
                 wait = 1
-            time.sleep_ms(wait)
+            try:
+                time.sleep_ms(wait)
+            except KeyboardInterrupt:
+                # the SIGINT of a Ctrl-C reached this thread: it is for the main thread,
+                # as on a board; send it again (the unix port has no pthread_sigmask)
+                os.system("kill -INT $PPID")
+
+    def _round(self):
+        # one pass: due Timer callbacks, pin edges; the ms until the next
+        now = time.ticks_ms()
+        wait = 20
+        i = 0
+        # no allocation while only Timers run (see _FileIO.put): no list copies
+        while i < len(_timers):
+            try:
+                t = _timers[i]
+            except IndexError:  # deinit() on the main thread meanwhile
+                break
+            i += 1
+            due = t._due
+            if due is None:
+                continue
+            left = time.ticks_diff(due, now)
+            if left <= 0:
+                if t._mode == Timer.PERIODIC:
+                    t._due = time.ticks_add(due, t._period)
+                    if time.ticks_diff(t._due, now) < 0:
+                        t._due = time.ticks_add(now, t._period)
+                else:
+                    t.deinit()
+                _call(t._cb, t)
+                left = t._period
+            wait = min(wait, max(1, left))
+        for e in list(_irqs.values()) if _irqs else ():
+            # the host counts the edges it drives: none is missed between two polls
+            s = e[0]._slot
+            rises = _io.get(_L.RISES + s, 1)
+            falls = _io.get(_L.FALLS + s, 1)
+            n = 0
+            if e[2] & Pin.IRQ_RISING:
+                n += (rises - e[3]) & 255
+            if e[2] & Pin.IRQ_FALLING:
+                n += (falls - e[4]) & 255
+            e[3] = rises
+            e[4] = falls
+            for _ in range(n):
+                _call(e[1], e[0])
+            wait = 1
+        return wait
 
 
 def _call(cb, arg):
@@ -608,6 +647,8 @@ def _call(cb, arg):
         return
     try:
         cb(arg)
+    except MemoryError:
+        pass  # see _FileIO.put: the main thread was collecting; the next period runs
     except Exception as exc:  # a board prints the error and keeps the timer
         sys.print_exception(exc)
 

@@ -185,6 +185,9 @@ class Controller:
     async def run(self):
         """Scan forever at the program's cycle (until halted)."""
         cycle = self.cycle
+        take_over = getattr(self.wdt, "take_over", None)
+        if take_over is not None:
+            take_over()  # boot.py's Timer stops feeding: a hung loop trips the watchdog
         self.next_scan = ticks_ms()
         while not self.halted:
             wait = ticks_diff(self.next_scan, ticks_ms())
