@@ -203,7 +203,7 @@ def markdown(result):
 
 
 def write_doc(result):
-    path = os.path.join(ROOT, "docs", "benchmarks.md")
+    path = os.path.join(ROOT, "docs", "performance.md")
     with open(path, encoding="utf-8") as f:
         text = f.read()
     if MARK in text:
