@@ -4,7 +4,6 @@ modules from mpy-cross), and of each runtime module: the figures of docs/perform
 Run: .venv/bin/python bench/memory_bench.py   (needs node and the npm package; mpy-cross)"""
 
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -21,25 +20,6 @@ MEMORY_PROGRAMS = (
 )
 
 
-def micropython_run(script, module_dir):
-    runner = os.path.join(ROOT, "tests", "mpy_runner.mjs")
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(script)
-    try:
-        proc = subprocess.run(
-            ["node", runner, f.name, "4194304", module_dir],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=600,
-        )
-    finally:
-        os.unlink(f.name)
-    if proc.returncode:
-        raise RuntimeError(proc.stderr)
-    return proc.stdout
-
-
 def memory_500_rungs(name, size):
     """Heap bytes under MicroPython for the runtime and a loaded 500-rung program."""
     import rung
@@ -49,7 +29,7 @@ def memory_500_rungs(name, size):
     tiny = rung.compile_source(mpy_memory.TINY, "tiny.rung", debug=False).to_bytes()
     with tempfile.TemporaryDirectory() as tmp:
         mpy_memory.compile_mpy(tmp)
-        mem = mpy_memory.parse(micropython_run(mpy_memory.script(code, tiny), tmp))
+        mem = mpy_memory.parse(mpy_memory.on_webassembly(mpy_memory.script(code, tiny), module_dir=tmp))
     mem["size"] = len(code)
     return mem
 
@@ -58,7 +38,7 @@ def module_costs():
     """Heap bytes of each runtime module imported in turn, under MicroPython."""
     with tempfile.TemporaryDirectory() as tmp:
         mpy_memory.compile_mpy(tmp, empty_package=True)
-        return mpy_memory.parse_modules(micropython_run(mpy_memory.modules_script(), tmp))
+        return mpy_memory.parse_modules(mpy_memory.on_webassembly(mpy_memory.modules_script(), module_dir=tmp))
 
 
 def measure():

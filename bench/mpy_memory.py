@@ -10,10 +10,32 @@ import glob
 import os
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOP = "\n#--- top level ---\n"
 TINY = "program tiny\nvar a : bool\nrung: a -> a\n"
+RUNNER = os.path.join(ROOT, "tests", "mpy_runner.mjs")
+
+
+def on_webassembly(script, heap=4 * 1024 * 1024, module_dir=None):
+    """Run script under the webassembly port (node); its stdout. RuntimeError on failure.
+    module_dir: .mpy files installed as the package `runtime` (see compile_mpy)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(script)
+    try:
+        proc = subprocess.run(
+            ["node", RUNNER, f.name, str(heap)] + ([module_dir] if module_dir else []),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=600,
+        )
+    finally:
+        os.unlink(f.name)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr)
+    return proc.stdout
 
 
 # Import order for the per-module figures: each module after the ones it imports.

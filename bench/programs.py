@@ -210,7 +210,7 @@ def build(name, size=None):
     make, default, _what = PROGRAMS[name]
     src, hand, _ni, _no = make(size or default)
     code = rung.compile_source(src, name + ".rung", debug=False).to_bytes()
-    names = Runtime(rung.compile_source(src, name + ".rung").to_bytes()).names()
+    names = dict(Runtime(rung.compile_source(src, name + ".rung").to_bytes()).names())
     for system in SYS_NAMES:  # the runtime's own bits, not the program's variables
         names.pop(system, None)
     rt = Runtime(code)

@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import mpy_memory  # noqa: E402
 import programs  # noqa: E402
 
 # Runs unchanged on CPython and MicroPython.
@@ -129,22 +130,7 @@ def on_unix_port(text):
 
 
 def on_webassembly(text):
-    runner = os.path.join(ROOT, "tests", "mpy_runner.mjs")
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(text)
-    try:
-        proc = subprocess.run(
-            ["node", runner, f.name, str(16 * 1024 * 1024)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=600,
-        )
-    finally:
-        os.unlink(f.name)
-    if proc.returncode:
-        raise RuntimeError(proc.stderr)
-    return proc.stdout
+    return mpy_memory.on_webassembly(text, heap=16 * 1024 * 1024)
 
 
 def interpreters():

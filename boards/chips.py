@@ -67,6 +67,23 @@ _PICO_W_FORBIDDEN = _reasons((23, 24, 25, 29), "drives the CYW43 radio (Wi-Fi)")
 
 _RP_UARTS = {0: ((0, 12, 16, 28), (1, 13, 17)), 1: ((4, 8, 20), (5, 9, 21))}
 
+
+def _raspberry_pi(name, title):
+    """RP2040 and RP2350 (QFN-60): GP0-GP29, ADC on GP26-28, the same UART pin pairs."""
+    return Chip(
+        name,
+        title,
+        range(0, 30),
+        {},
+        adc=(26, 27, 28),
+        adc_reason="the ADC inputs are GP26-GP28",
+        uarts=(0, 1),
+        uart_pins=_RP_UARTS,
+        led_names=("LED",),
+        pwm_slices=True,
+    )
+
+
 CHIPS = {
     "esp32": Chip(
         "esp32",
@@ -87,30 +104,8 @@ CHIPS = {
         adc_reason="ADC1 is GPIO 1-10; ADC2 pins stop working while Wi-Fi is on",
         uarts=(1, 2),
     ),
-    "rp2040": Chip(
-        "rp2040",
-        "RP2040",
-        range(0, 30),
-        {},
-        adc=(26, 27, 28),
-        adc_reason="the ADC inputs are GP26-GP28",
-        uarts=(0, 1),
-        uart_pins=_RP_UARTS,
-        led_names=("LED",),
-        pwm_slices=True,
-    ),
-    "rp2350": Chip(
-        "rp2350",
-        "RP2350",
-        range(0, 30),
-        {},
-        adc=(26, 27, 28),
-        adc_reason="the ADC inputs are GP26-GP28",
-        uarts=(0, 1),
-        uart_pins=_RP_UARTS,
-        led_names=("LED",),
-        pwm_slices=True,
-    ),
+    "rp2040": _raspberry_pi("rp2040", "RP2040"),
+    "rp2350": _raspberry_pi("rp2350", "RP2350"),  # the Pico 2's pins follow the Pico's
 }
 
 
