@@ -297,6 +297,43 @@ def test_watchdog_runs_on_across_a_soft_reset(board, flash):
     assert board.watchdog() is None
 
 
+COLLECTING_MAIN_PY = """\
+import gc
+x = [bytearray(100) for i in range(3000)]
+print("collecting")
+try:
+    while True:
+        gc.collect()
+except KeyboardInterrupt:
+    y = [bytearray(10) for i in range(100)]
+    print("allocated after Ctrl-C")
+"""
+
+
+def test_ctrl_c_never_lands_inside_a_garbage_collection(tmp_path):
+    """The unix port raises KeyboardInterrupt from its SIGINT handler wherever it stands;
+    inside gc.collect() that left the heap locked for ever (every later allocation:
+    "heap is locked"). A board raises it between bytecodes: so must the virtual one."""
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    (flash / "main.py").write_text(COLLECTING_MAIN_PY)
+    with VirtualBoard("pico", str(flash)) as b:
+        fd = os.open(b.usb_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            mark = 0
+            for _ in range(10):  # before the fix nearly every Ctrl-C met a collection
+                b.wait_output("collecting", 20, start=mark)
+                mark = len(b.console_log)
+                os.write(fd, b"\x03")
+                end = b.wait_output(">>> ", 10, start=mark)
+                out = bytes(b.console_log[mark:end]).decode(errors="replace")
+                assert "allocated after Ctrl-C" in out, out
+                mark = end
+                os.write(fd, b"\x04")  # soft reboot: main.py collects again
+        finally:
+            os.close(fd)
+
+
 def test_wifi_address_and_tcp_port_mapping(tmp_path):
     (tmp_path / "main.py").write_text(
         "import network, socket, time\n"

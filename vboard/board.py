@@ -30,6 +30,10 @@ VBOOT = os.path.join(HERE, "vboot.py")
 INSTALL_HINT = "the virtual board needs the vboard extra: pip install 'rung[vboard]'"
 
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
+# after a Ctrl-C is written the pty raises SIGINT a moment later (the line discipline
+# runs apart from the write); collections wait this long for it, which a board never
+# notices: one skipped gc.collect() of the firmware's housekeeping
+CTRL_C_HOLD_S = 0.25
 CAUSE_NAMES = {1: "power on", 2: "hard reset", 3: "watchdog", 4: "deep sleep", 5: "soft reset"}
 
 
@@ -165,6 +169,9 @@ class VirtualBoard:
         self._hold = True
         self._raw_restart = False
         self._wdt = None  # (timeout_ms, feeds, since) while a watchdog runs
+        self._gc_hold = 0  # monotonic time until which collections wait (0: they do not)
+        self._ctrl_c_waiting = False  # a Ctrl-C waits for a collection to end
+        self._ctrl_c_since = 0.0
         self._hard_cause = PWRON_RESET
         self._wake_r, self._wake_w = os.pipe()
         self.run_dir = None
@@ -293,7 +300,9 @@ class VirtualBoard:
             if v:
                 return v
             if time.monotonic() > deadline:
-                raise TimeoutError(f"virtual board: timed out waiting for {what}")
+                tail = bytes(self.console_log[-600:]).decode(errors="replace")
+                raise TimeoutError(f"virtual board: timed out waiting for {what}; the "
+                                   f"USB port's last output:\n{tail}")
             time.sleep(0.005)
 
     def wait_output(self, text, timeout=10, start=0):
@@ -497,6 +506,8 @@ class VirtualBoard:
                     self.io.put(L.WDT_FEEDS, 4, wdt[1])
                 else:
                     self._wdt = None
+            self._gc_hold = 0  # board_reset() cleared GC_HOLD
+            self._ctrl_c_waiting = False
             self._drain(self.rtu.master)  # bytes on the line during a reset are lost
             master, slave = pty.openpty()
             _raw_child_tty(slave)
@@ -645,8 +656,10 @@ class VirtualBoard:
                 child = self.child_fd if self.proc is not None else None
             rl = [self.usb.master, wake] + ([child] if child is not None else [])
             wl = [child] if child is not None and self._to_child and not self._hold else []
+            if wl and self._to_child[0] == 3 and not self._ctrl_c_may_go():
+                wl = []  # a collection runs: the Ctrl-C waits for its end (vbgc.py)
             try:
-                r, w, _ = select.select(rl, wl, [], 0.01)
+                r, w, _ = select.select(rl, wl, [], 0.001 if self._gc_hold else 0.01)
             except (OSError, ValueError):
                 if self._stop:
                     return
@@ -665,7 +678,7 @@ class VirtualBoard:
                     self._to_child += data
             if child is not None and child in w:
                 try:
-                    n = os.write(child, self._to_child)
+                    n = os.write(child, self._to_child[: self._next_write()])
                     del self._to_child[:n]
                 except BlockingIOError:
                     pass
@@ -689,4 +702,28 @@ class VirtualBoard:
             if gone:
                 self._child_gone()
                 continue
+            if self._gc_hold and not self._ctrl_c_waiting and time.monotonic() > self._gc_hold:
+                self._gc_hold = 0
+                self.io.put(L.GC_HOLD, 1, 0)
             self._check_requests()
+
+    # ---- Ctrl-C: never inside a garbage collection (see doubles/vbgc.py) ---------------
+    def _next_write(self):
+        # How much of _to_child goes now: up to a Ctrl-C, or the Ctrl-C alone.
+        if self._to_child[0] == 3:
+            self._ctrl_c_waiting = False
+            self._gc_hold = time.monotonic() + CTRL_C_HOLD_S  # until its SIGINT is in
+            return 1
+        i = self._to_child.find(b"\x03")
+        return len(self._to_child) if i < 0 else i
+
+    def _ctrl_c_may_go(self):
+        # Hold collections back and wait for a running one to end (at most a second: a
+        # frozen board still gets its Ctrl-C).
+        now = time.monotonic()
+        if not self._ctrl_c_waiting:
+            self._ctrl_c_waiting = True
+            self._ctrl_c_since = now
+            self._gc_hold = now + CTRL_C_HOLD_S
+            self.io.put(L.GC_HOLD, 1, 1)
+        return not self.io.get(L.GC_BUSY, 1) or now - self._ctrl_c_since > 1.0

@@ -71,6 +71,7 @@ class IoFile:
         os.pwrite(self.fd, zero, L.LEVEL_OUT)
         os.pwrite(self.fd, bytes(6 * L.SLOTS), L.PWM_FREQ)
         os.pwrite(self.fd, bytes(12), L.REQ)
+        self.put(L.GC_HOLD, 1, 0)
         self.put(L.FLASH_WRITES, 4, 0)
         self.put(L.CUT_AT, 4, L.NO_CUT)
         self.put(L.AP_UP, 1, ap)

@@ -10,7 +10,10 @@ import sys
 import machine  # noqa: F401  (the double, imported while its folder is on sys.path)
 import network  # noqa: F401
 import vbflash
+import vbgc
 import vfs
+
+sys.modules["gc"] = vbgc  # import gc gives the Ctrl-C-safe collect() (see vbgc.py)
 
 
 def _vb_mount():

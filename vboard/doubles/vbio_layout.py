@@ -7,6 +7,7 @@ MAGIC = b"RVB1"
 REQ = 4  # 1 byte, double -> host: REQ_* below
 WIFI = 5  # 1 byte, double -> host: 0 off, 1 connecting, 2 connected
 AP_UP = 6  # 1 byte, host -> double: 1 the access point answers, 0 it does not
+GC_BUSY = 7  # 1 byte, double (vbgc.py) -> host: 1 while gc.collect() runs
 WDT_TIMEOUT = 8  # u32 LE ms, double -> host: 0 = no watchdog started
 WDT_FEEDS = 12  # u32 LE, double -> host: incremented by every WDT.feed()
 SLOTS = 100  # GPIO 0..89, named pins from 90 (LED_SLOT)
@@ -22,7 +23,8 @@ FLASH_WRITES = PWM_DUTY + 2 * SLOTS  # u32 LE, double: block writes since the bo
 CUT_AT = FLASH_WRITES + 4  # u32 LE, host: drop block writes from this count on (a cut)
 RISES = CUT_AT + 4  # SLOTS bytes, host: rising edges driven on the pin, mod 256
 FALLS = RISES + SLOTS  # SLOTS bytes, host: falling edges, mod 256
-SIZE = FALLS + SLOTS
+GC_HOLD = FALLS + SLOTS  # 1 byte, host -> double: 1 while a Ctrl-C is on its way
+SIZE = GC_HOLD + 1
 NO_CUT = 0xFFFFFFFF
 
 MODE_UNUSED = 0
