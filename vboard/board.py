@@ -604,6 +604,8 @@ class VirtualBoard:
                 self._end_child(SOFT_RESET)
             elif req == L.REQ_DEEPSLEEP:
                 self._end_child(DEEPSLEEP_RESET)
+            elif req == L.REQ_CTRL_C:
+                self._to_child[:0] = b"\x03"
             elif req == L.REQ_POWER_CUT:
                 self._powered = False
                 self._end_child("off")

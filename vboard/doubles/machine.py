@@ -595,8 +595,10 @@ class _Ticker:
                 time.sleep_ms(wait)
             except KeyboardInterrupt:
                 # the SIGINT of a Ctrl-C reached this thread: it is for the main thread,
-                # as on a board; send it again (the unix port has no pthread_sigmask)
-                os.system("kill -INT $PPID")
+                # as on a board. The unix port has no pthread_sigmask: the host sends the
+                # Ctrl-C again, as it sends every Ctrl-C, never into a collection (vbgc.py)
+                if not _io.get(_L.REQ, 1):
+                    _io.put(_L.REQ, 1, _L.REQ_CTRL_C)
 
     def _round(self):
         # one pass: due Timer callbacks, pin edges; the ms until the next

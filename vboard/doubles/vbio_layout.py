@@ -38,5 +38,6 @@ REQ_HARD = 1
 REQ_SOFT = 2
 REQ_DEEPSLEEP = 3
 REQ_POWER_CUT = 4  # the flash stopped writing: the host ends the process
+REQ_CTRL_C = 5  # a Ctrl-C's SIGINT reached the Timer thread: send it again
 
 NOT_DRIVEN = 2
