@@ -105,7 +105,8 @@ def section(mems):
         "| module | bytes | kept after loading |",
         "|---|---|---|",
     ]
-    dropped = ("opcodes", "addresses", "crc", "container", "instructions", "translate")
+    dropped = ("opcodes", "addresses", "map_limits", "crc", "container", "instructions",
+               "translate")
     for name, size in mems[0]["per_module"].items():
         kept = "no (names it interned stay)" if name in dropped else "yes"
         if name == "retain":

@@ -44,6 +44,7 @@ MODULES = (
     "opcodes",
     "image",
     "addresses",
+    "map_limits",
     "container",
     "arith",
     "blocks",

@@ -7,6 +7,7 @@ from array import array
 from .addresses import AREAS
 from .crc import crc32
 from .image import Debug, Image, LoadError  # noqa: F401 - re-exported for the tools
+from .map_limits import MAX_BLOCKS, MAX_RUNGS, MAX_VARS
 from .opcodes import (
     F_CONST,
     F_INPUT,
@@ -103,6 +104,17 @@ class _Reader:
         n = self.varint(what + " count")
         if n * min_size > self.end - self.pos:
             raise LoadError(what + " count " + str(n) + " exceeds the section")
+        return n
+
+    def table(self, what, min_size, limit, plural, window):
+        """The row count of a table that has a Modbus diagnostic window: the compiler never
+        writes more rows than the window has room for (E058), so more is a forged image."""
+        n = self.count(what, min_size)
+        if n > limit:
+            raise LoadError(
+                "the program has " + str(n) + " " + plural + "; the Modbus " + window
+                + " window has room for " + str(limit) + " (docs/modbus.md, Limits)"
+            )
         return n
 
     def string(self, what):
@@ -210,7 +222,7 @@ def _meta(s, img):
 
 
 def _vars(s, img):
-    n = s.count("variable", 4)
+    n = s.table("variable", 4, MAX_VARS, "variables", "variable")
     for i in range(n):
         what = "variable " + str(i)
         vtype = s.u8(what)
@@ -244,7 +256,7 @@ def _vars(s, img):
 
 
 def _blocks(s, img):
-    n = s.count("block", 3)
+    n = s.table("block", 3, MAX_BLOCKS, "timers and counters", "block")
     for i in range(n):
         what = "block " + str(i)
         kind = s.u8(what)
@@ -265,7 +277,7 @@ def _code(s, img):
     # would only make the runtime allocate slots for nothing
     if img.n_edges * 2 > s.end - s.pos:
         raise LoadError(str(img.n_edges) + " edge memories declared, more than the code can use")
-    n = s.count("rung", 1)
+    n = s.table("rung", 1, MAX_RUNGS, "rungs", "power-flow")
     for i in range(n):
         size = s.varint("rung " + str(i) + " length")
         s.need(size, "rung " + str(i))

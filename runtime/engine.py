@@ -43,9 +43,11 @@ _TICKS_MASK = const(0x3FFFFFFF)  # MicroPython's ticks_ms period is 2**30
 POWER_WATCH_MS = const(5000)  # power flow recorded this long after the last watch_power()
 _MICROPYTHON = sys.implementation.name == "micropython"
 # Modules needed only while loading (the decoder, the verifier/translator, the opcode and
-# address tables): on MicroPython they are dropped after each load so a board keeps only
-# the scan engine. Whatever stays resident must not hold a function of theirs.
-_LOADER = ("container", "translate", "instructions", "addresses", "crc", "opcodes")
+# address tables, the Modbus map's size limits): on MicroPython they are dropped after each
+# load so a board keeps only the scan engine. Whatever stays resident must not hold a
+# function of theirs (modbus_map.py imports the limits again for the Modbus server).
+_LOADER = ("container", "translate", "instructions", "addresses", "crc", "opcodes",
+           "map_limits")
 
 
 class Layout:

@@ -1,5 +1,17 @@
 # The Modbus map of a Rung device (docs/modbus.md): the one definition imported by the
 # server, the emulator, the supervisor and the tests.
+# The diagnostic windows and the limits they set live in map_limits.py, for the loader.
+from .map_limits import (  # noqa: F401 - part of the map
+    BLOCK_REGS,
+    IR_BLOCKS,
+    IR_FORCED,
+    IR_POWER,
+    IR_VARS,
+    MAX_BLOCKS,
+    MAX_RUNGS,
+    MAX_VARS,
+)
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -18,12 +30,10 @@ HR_MW = const(1024)
 HR_MD = const(2048)
 HR_MD_END = const(4096)
 
-# Diagnostic window (input registers, read-only)
+# Diagnostic window (input registers, read-only): the status block, then the windows of
+# the variables (IR_VARS), blocks (IR_BLOCKS), power flow (IR_POWER) and forced set
+# (IR_FORCED), imported above with the program size they leave room for
 IR_STATUS = const(8192)  # the status block below
-IR_VARS = const(10000)  # variable i: 2 registers, 32-bit value, high word first
-IR_BLOCKS = const(20000)  # block b: 8 registers (see BLOCK_REGS)
-IR_POWER = const(30000)  # power flow: rung r is bit r%16 of register IR_POWER + r//16
-IR_FORCED = const(31000)  # forced variables: variable i is bit i%16 of IR_FORCED + i//16
 
 # Status block, offsets from IR_STATUS
 ST_STATE = const(0)  # 0 STOP, 1 RUN, 2 FAULT
@@ -44,16 +54,9 @@ ST_CLIENTS = const(20)  # Modbus TCP clients connected (emulator; 0 if unknown)
 ST_FIRST_SCAN = const(21)
 STATUS_SIZE = const(22)
 
-# Block registers, offsets from IR_BLOCKS + 8*b
+# Block registers (BLOCK_REGS of them), offsets from IR_BLOCKS + 8*b
 #   timers:   0 Q, 1 state, 2-3 ET (ms), 4-5 PT (ms), 6 kind, 7 retain
 #   counters: 0 Q/QU, 1 QD, 2-3 CV, 4-5 PV, 6 kind, 7 retain
-BLOCK_REGS = const(8)
-
-# What one program may hold so that no diagnostic window runs into the next one; the compiler
-# refuses bigger programs (E058). The forced set after the power flow needs MAX_VARS/16.
-MAX_VARS = const((IR_BLOCKS - IR_VARS) // 2)  # 5000 variables, 2 registers each
-MAX_BLOCKS = const((IR_POWER - IR_BLOCKS) // BLOCK_REGS)  # 1250 timers and counters
-MAX_RUNGS = const((IR_FORCED - IR_POWER) * 16)  # 16000 rungs, 16 per register
 
 # Commands and forcing (holding registers)
 HR_COMMAND = const(8192)  # write: 1 run, 2 stop, 3 fault reset, 4 release all forces,

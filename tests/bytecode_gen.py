@@ -4,7 +4,7 @@ compiler), for tests/test_runtime_fuzz.py."""
 import random
 import struct
 
-from rung.compiler.bytecode_writer import encode, encode_instruction
+from rung.compiler.bytecode_writer import encode, encode_instruction, encode_varint
 from rung.runtime import container as c
 from rung.runtime.addresses import A_IW, A_IX, A_MD, A_MW, A_NONE, A_QW, A_QX
 from rung.runtime.crc import crc32
@@ -80,6 +80,44 @@ def fix_header(data):
     if len(data) >= 16:
         struct.pack_into("<II", data, 8, len(data), crc32(memoryview(data)[16:]))
     return bytes(data)
+
+
+def _varint_at(data, pos):
+    n = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return n, pos
+        shift += 7
+
+
+def grow_table(data, tag, total, row):
+    """A valid image (without its debug section) with the table of section `tag` (vars,
+    blocks or code) grown to `total` rows by appending copies of `row`, the section length
+    and the header's CRC fixed: the same image but for the row count."""
+    body = bytearray()
+    pos = 16
+    grown = False
+    while pos < len(data):
+        sec = data[pos]
+        size, pos = _varint_at(data, pos + 1)
+        payload = data[pos : pos + size]
+        pos += size
+        assert sec != c.SEC_DEBUG, "compile the image with debug=False"
+        if sec == tag:
+            n, start = _varint_at(payload, 0)
+            assert total >= n
+            new = bytearray()
+            encode_varint(new, total)
+            payload = bytes(new) + payload[start:] + row * (total - n)
+            grown = True
+        body.append(sec)
+        encode_varint(body, len(payload))
+        body += payload
+    assert grown, f"no section {tag}"
+    return fix_header(data[:16] + body)
 
 
 def members(kind):

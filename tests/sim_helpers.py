@@ -28,31 +28,67 @@ def clock_program(path, n_ints=61, cycle="20ms"):
     return str(path)
 
 
-class Sim:
-    """A running `rung sim PROGRAM ARGS...` (the caller gives --tcp and/or --rtu)."""
+def listening_port(pid):
+    """The TCP port process `pid` listens on, from /proc (Linux); None while none."""
+    try:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        for table in ("tcp", "tcp6"):
+            with open(f"/proc/{pid}/net/{table}") as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if parts[3] == "0A" and parts[9] in inodes:  # 0A: LISTEN
+                        return int(parts[1].rsplit(":", 1)[1], 16)
+    except OSError:
+        return None
+    return None
 
-    def __init__(self, program, *args, preexec_fn=None):
+
+class Sim:
+    """A running `rung sim PROGRAM ARGS...` (the caller gives --tcp and/or --rtu).
+
+    outputs: (stdout, stderr) of the child, e.g. the write ends of pipes the test never
+    reads, instead of pipes read here line by line; the TCP port is then found in /proc."""
+
+    def __init__(self, program, *args, preexec_fn=None, outputs=None):
+        out, err = outputs or (subprocess.PIPE, subprocess.PIPE)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rung.cli", "sim", program, "--status-interval", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=out,
+            stderr=err,
             text=True,
             cwd=ROOT,
             preexec_fn=preexec_fn,
         )
         self.lines = {"out": [], "err": []}
         self._changed = threading.Condition()
-        self._readers = [
+        self._readers = [] if outputs else [
             threading.Thread(target=self._read, args=(self.proc.stdout, "out"), daemon=True),
             threading.Thread(target=self._read, args=(self.proc.stderr, "err"), daemon=True),
         ]
         for t in self._readers:
             t.start()
         self.port = None
-        if "--tcp" in args:
+        if "--tcp" in args and outputs:
+            deadline = time.monotonic() + 20
+            while True:
+                self.port = listening_port(self.proc.pid)
+                if self.port:
+                    break
+                assert self.proc.poll() is None, f"rung sim ended ({self.proc.returncode})"
+                assert time.monotonic() < deadline, "rung sim never listened"
+                time.sleep(0.01)  # polling /proc: the child says nothing we read
+        elif "--tcp" in args:
             m = self.wait_line("out", r"Modbus TCP listening on 127\.0\.0\.1:(\d+)")
             self.port = int(m.group(1))
-        if "--rtu" in args:
+        if "--rtu" in args and not outputs:
             self.wait_line("out", r"Modbus RTU on ")
 
     def _read(self, stream, name):

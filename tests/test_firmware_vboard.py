@@ -1,5 +1,5 @@
 """Firmware behaviour on the virtual board (the real firmware, unmodified, on the unix port
-with the machine/network doubles): a missing, corrupt or foreign program leaves the board
+with the machine/network doubles): a missing, corrupt, forged or foreign program leaves the board
 in STOP with its fault code over Modbus until a deploy; the watchdog keeps the REPL alive
 after Ctrl-C and resets a hung board; a program slower than its cycle counts overruns;
 a power cut at every block write of a retain save leaves the old or the new value."""
@@ -14,12 +14,15 @@ try:
 except board_mod.VboardError:
     pytest.skip("the vboard extra is not installed", allow_module_level=True)
 
+from bytecode_gen import grow_table  # noqa: E402
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
 import rung  # noqa: E402
 from rung.boards import write_flash_tree  # noqa: E402
 from rung.boards.flash import settings_module  # noqa: E402
 from rung.runtime import modbus_map as mm  # noqa: E402
+from rung.runtime.container import SEC_VARS  # noqa: E402
+from rung.runtime.opcodes import T_INT  # noqa: E402
 from rung.vboard import lfsimage  # noqa: E402
 from rung.vboard.board import WDT_RESET, VirtualBoard  # noqa: E402
 
@@ -70,21 +73,26 @@ def test_missing_corrupt_and_foreign_programs_stop_with_a_fault_code_until_a_dep
     good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
     with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
         _wait_state(b, 0, 10)  # no program: STOP, fault 10
+        # one variable more than the Modbus map has room for: no compiler writes it
+        forged = grow_table(good, SEC_VARS, mm.MAX_VARS + 1, bytes([T_INT, 0, 0, 0, 0]))
         for data, fault in (
             (good[:-7], 11),  # truncated
             (b"RUNG" + bytes(60), 11),  # not Rung bytecode
+            (forged, 11),
             (rung.compile_source(FOREIGN, "wide.rung").to_bytes(), 12),  # %IX5.0: no pin
         ):
             (flash / "program.rbc").write_bytes(data)
             _reboot(b)
             _wait_state(b, 0, fault)
-        assert len(b.boots) == 4  # each boot ended in STOP, none in a reboot loop
+        assert len(b.boots) == 5  # each boot ended in STOP, none in a reboot loop
         (flash / "program.rbc").write_bytes(good)
         _reboot(b)
         _wait_state(b, 1, 0)
     # (E24: rp2 reports the reset button as a watchdog reset, MicroPython issue 19409)
     log = [x for x in (flash / "faults.log").read_text().splitlines() if x[:4] != "E24 "]
-    assert [line.split()[0] for line in log] == ["E10", "E11", "E11", "E12"]
+    assert [line.split()[0] for line in log] == ["E10", "E11", "E11", "E11", "E12"]
+    assert log[3] == ("E11 program.rbc refused: the program has 5001 variables; the Modbus "
+                      "variable window has room for 5000 (docs/modbus.md, Limits)")
     assert "%IX5.0" in log[-1]
 
 

@@ -2,6 +2,7 @@
 MicroPython's unix port behind a USB-like pty) driven through mpremote's SerialTransport,
 checked with mbpoll. One Pico W board is shared by the tests in file order."""
 
+import json
 import os
 import pty
 import re
@@ -111,9 +112,10 @@ def test_reflash_unchanged_skips_every_file(board, capsys):
 
 def test_config_shows_and_changes_settings_and_the_restart_applies_them(board, capsys):
     code, out, err = cli(capsys, "config", "--port", board.usb_path, "wifi.ssid=greenhouse",
-                         "wifi.password=s3cret-pw", "tcp.port=1502")
+                         "wifi.password=s3cret-pw", "tcp.port=1502", "--restart")
     assert code == 0, err
-    assert 'wifi.ssid="greenhouse", wifi.password=********, tcp.port=1502 written' in out
+    assert 'wifi.ssid="greenhouse", wifi.password=********, tcp.port=1502 written; the PLC ' \
+        'restarted with them: RUN' in out
     assert "s3cret" not in out + err
     start = len(board.console_log)
     board.wait_output("Rung: Modbus TCP on 127.0.0.1:1502", 20, start=0)
@@ -124,6 +126,22 @@ def test_config_shows_and_changes_settings_and_the_restart_applies_them(board, c
     assert 'tcp.port = 1502' in out and 'wifi.ssid = "greenhouse"' in out
     assert 'wifi.password = "********"' in out and "s3cret" not in out
     assert start <= len(board.console_log)
+
+
+def test_config_off_a_terminal_leaves_the_plc_stopped_and_the_hint_applies(board, capsys):
+    start = len(board.console_log)
+    code, out, err = cli(capsys, "config", "--port", board.usb_path, "tcp.idle_timeout_s=120")
+    assert code == 0, err  # capsys: stdout is no terminal, so no question and no restart
+    assert "tcp.idle_timeout_s=120 written; the PLC stays stopped" in out
+    assert json.loads((board.flash / "settings.json").read_text())["tcp"]["idle_timeout_s"] \
+        == 120
+    assert b"Ctrl-C stops the PLC." not in board.console_log[start:]  # no boot since
+    hint = re.search(r"`rung (config [^`]+)`", out).group(1).split()
+    code, out, err = cli(capsys, *hint)
+    assert code == 0, err
+    assert "tcp.idle_timeout_s = 120" in out
+    board.wait_output("Ctrl-C stops the PLC.", 20, start=start)
+    wait_regs(board, tcp_read, {1025: 1}, "Modbus TCP after the hinted restart")
 
 
 def test_reflash_keeps_the_settings(board, capsys):
@@ -262,12 +280,17 @@ def test_readme_usb_commands_work_on_a_virtual_pico(bare, capsys):
     from tests.test_docs import readme_commands
 
     usb = [c for c in readme_commands() if c[1] in ("flash", "deploy", "config", "status")]
-    assert [c[1] for c in usb] == ["flash", "deploy", "status"]
+    assert [c[1] for c in usb] == ["flash", "deploy", "config", "status"]
+    outs = {}
     for command in usb:
         argv = [os.path.join(HERE, "..", a) if a.endswith(".rung") else a for a in command[1:]]
-        code, out, err = cli(capsys, *argv, "--port", bare.usb_path)
+        code, outs[command[1]], err = cli(capsys, *argv, "--port", bare.usb_path)
         assert code == 0, (command, err)
-    assert re.search(r"^program\s+motor_station crc", out, re.M), out
+    # not on a terminal: config wrote the setting and said how to apply it; status, which
+    # restarts the PLC, shows it running again
+    assert "unit=3 written; the PLC stays stopped; apply them with" in outs["config"]
+    assert json.loads((bare.flash / "settings.json").read_text())["unit"] == 3
+    assert re.search(r"^program\s+motor_station crc", outs["status"], re.M), outs["status"]
 
 
 def test_unplugged_in_the_middle_of_a_flash(bare, capsys, monkeypatch):

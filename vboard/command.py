@@ -5,6 +5,7 @@ While it runs, lines typed on its standard input drive it (the control interface
 lists the commands) and a status line shows its pins."""
 
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -155,10 +156,14 @@ def run(args):
         board.start()
     except VboardError as exc:
         raise CommandError(str(exc)) from None
-    tty = sys.stderr.isatty()
-    print(f"virtual board {args.name}: USB {board.usb_path}, RTU {board.rtu_path}, "
-          f"Wi-Fi address {board.tcp_host}; flash {args.dir}. Type help for commands.",
-          file=sys.stderr)
+    from rung.lineout import LineOut
+
+    # every line goes out without waiting for its reader: a full pipe nobody reads drops
+    # lines, a closed one silences them, neither stops the control interface or the board
+    err = LineOut(sys.stderr)
+    tty = err.tty
+    err.write(f"virtual board {args.name}: USB {board.usb_path}, RTU {board.rtu_path}, "
+              f"Wi-Fi address {board.tcp_host}; flash {args.dir}. Type help for commands.\n")
     done = threading.Event()
 
     def status():
@@ -168,16 +173,19 @@ def run(args):
             if board.info.get("wifi") and not port_shown:
                 port = board._listening_port(board.tcp_port_wanted or None)
                 if port:
-                    print(f"Modbus TCP at {board.tcp_host}:{port}", file=sys.stderr)
+                    err.write(f"Modbus TCP at {board.tcp_host}:{port}\n")
                     port_shown = True
             line = board.status_line()
             if line != last and not args.quiet:
-                print(("\r\x1b[K" if tty else "") + line, end="" if tty else "\n",
-                      file=sys.stderr, flush=True)
+                err.write(("\r\x1b[K" + line) if tty else line + "\n")
                 last = line
 
     t = threading.Thread(target=status, daemon=True)
     t.start()
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # run() called off the main thread: SIGTERM stays as it was
+        previous = None
     try:
         for line in sys.stdin:
             if line.strip() in ("quit", "exit"):
@@ -189,16 +197,26 @@ def run(args):
             except Exception as exc:  # VboardError: e.g. "on" while on
                 out = f"error: {exc}"
             if out:
-                print(("\r\x1b[K" if tty else "") + out, file=sys.stderr)
+                err.write(("\r\x1b[K" if tty else "") + out + "\n")
         else:
             # stdin closed (a service, or < /dev/null): run until interrupted
             while True:
                 time.sleep(3600)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Terminated):
         pass
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         done.set()
         board.stop()
         if tty:
-            print(file=sys.stderr)
+            err.write("\n")
     return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM: stop the board as Ctrl-C does (links and run files removed)."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated

@@ -145,29 +145,36 @@ def run(args):
 
 
 class _Console:
-    """Messages and the status line on the terminal, without mangling each other."""
+    """Messages and the status line, without mangling each other and without ever making
+    the scans wait: a line the reader of a full pipe has no room for is dropped, a closed
+    reader silences it (rung/lineout.py)."""
 
     def __init__(self):
-        self.tty = sys.stderr.isatty()
+        from rung.lineout import LineOut
+
+        self.out = LineOut(sys.stdout)
+        self.err = LineOut(sys.stderr)
+        self.tty = self.err.tty
         self.status_shown = False
+
+    def print(self, text):
+        """Lines of the command's own output (stdout): what it serves, how it stopped."""
+        self.out.write(text + "\n")
 
     def say(self, text):
         """One line about an event (a port lost, clients refused)."""
-        if self.status_shown:
-            print(file=sys.stderr)
-            self.status_shown = False
-        print(f"rung sim: {text}", file=sys.stderr, flush=True)
+        self.err.write(("\n" if self.status_shown else "") + f"rung sim: {text}\n")
+        self.status_shown = False
 
     def status(self, line):
-        if self.tty:
-            print("\r" + line, end="", file=sys.stderr, flush=True)
-            self.status_shown = True
+        if self.tty:  # one line, redrawn in place
+            self.status_shown = self.err.write("\r" + line) or self.status_shown
         else:
-            print(line, file=sys.stderr, flush=True)
+            self.err.write(line + "\n")
 
     def end(self):
         if self.status_shown:
-            print(file=sys.stderr)
+            self.err.write("\n")
             self.status_shown = False
 
 
@@ -225,7 +232,7 @@ async def _serve(args, code, hostport):
                 f"Modbus RTU on {args.rtu} at {args.baud} baud, parity {args.parity}, "
                 f"unit {args.unit}"
             )
-        print("\n".join(lines), flush=True)
+        console.print("\n".join(lines))
         return await _run_until_stopped(args, board, console, tcp_server, rtu_server)
     finally:
         if tcp_server:
@@ -283,14 +290,16 @@ async def _run_until_stopped(args, board, console, tcp_server, rtu_server):
         status.cancel()
         console.end()
     rt = board.runtime
-    print(f"rung sim: stopped after {rt.scan_count} scans", flush=True)
+    console.print(f"rung sim: stopped after {rt.scan_count} scans")
     if rtu_server is not None and rtu_server.dropped:
-        print(
-            f"rung sim: {rtu_server.dropped} RTU answers dropped (the master did not read)",
-            flush=True,
+        console.print(
+            f"rung sim: {rtu_server.dropped} RTU answers dropped (the master did not read)"
         )
     if tcp_server is not None and tcp_server.refused:
-        print(f"rung sim: {tcp_server.refused} TCP connections refused (client limit)")
+        console.print(f"rung sim: {tcp_server.refused} TCP connections refused (client limit)")
+    if console.err.dropped:
+        console.print(f"rung sim: {console.err.dropped} lines of stderr dropped (nobody read "
+                      "them)")
     return 0
 
 

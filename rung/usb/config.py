@@ -1,8 +1,10 @@
-"""`rung config [--port PORT] [KEY=VALUE ...]`: show a board's settings.json (the Wi-Fi
-password masked) or change keys of it; the PLC restarts with them (docs/flashing.md)."""
+"""`rung config [--port PORT] [KEY=VALUE ...] [--restart | --no-restart]`: show a board's
+settings.json (the Wi-Fi password masked) or change keys of it; they apply at the next
+restart, which the command offers on a terminal (docs/flashing.md)."""
 
 import difflib
 import json
+import sys
 
 from rung.errors import CommandError
 
@@ -17,9 +19,13 @@ def add_arguments(parser):
     parser.add_argument("settings", nargs="*", metavar="KEY=VALUE",
                         help="settings to change, e.g. tcp.port=1502 wifi.ssid=greenhouse")
     parser.add_argument("--port", help="serial port (default: the one MicroPython board on USB)")
-    parser.add_argument("--no-restart", action="store_true",
-                        help="leave the PLC stopped after writing (the settings apply at the "
-                        "next reset)")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--restart", action="store_true",
+                      help="restart the PLC after writing, without asking, so the settings "
+                      "apply")
+    when.add_argument("--no-restart", action="store_true",
+                      help="never restart: the PLC stays stopped and the settings apply at "
+                      "the next reset (the default when not on a terminal)")
 
 
 def schema():
@@ -122,6 +128,36 @@ def show(settings, watchdog_max_ms=None):
     return "\n".join(lines)
 
 
+PROMPT = "Restart the board now to apply them? [Y/n] "
+
+
+def interactive():
+    """Is a person at the command: stdin and stdout both terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
+def ask_restart():
+    """The answer to PROMPT: Enter is yes, end of input is no."""
+    while True:
+        try:
+            answer = input(PROMPT).strip().lower()
+        except EOFError:
+            print()
+            return False
+        if answer in ("", "y", "yes"):
+            return True
+        if answer in ("n", "no"):
+            return False
+
+
+def how_to_apply(port):
+    return (f"the PLC stays stopped; apply them with `rung config --port {port} --restart` "
+            "or the board's reset button")
+
+
 def run(args):
     assignments = parse_assignments(args.settings)
     port = find_port(args.port)
@@ -153,14 +189,27 @@ def run(args):
         changed = ", ".join(
             f"{k}={'********' if k in MASKED else json.dumps(v)}" for k, v in assignments
         )
-        if args.no_restart:
-            link.left_in = "the PLC is stopped"
-            print(f"{port}: {changed} written; the PLC stays stopped until a reset")
+        link.left_in = "the PLC is stopped; settings.json is the new one: press reset"
+        lead = f"{port}: {changed} written; "
+        if args.restart:
+            restart = True
+        elif args.no_restart or not interactive():
+            restart = False  # a script or a pipe never restarts a machine unasked
+        else:
+            print(lead + "the PLC is stopped")
+            lead = f"{port}: "
+            try:
+                restart = ask_restart()
+            except KeyboardInterrupt:
+                print(f"\n{port}: {how_to_apply(port)}", file=sys.stderr)
+                raise
+        if not restart:
+            print(lead + how_to_apply(port))
             return 0
         banner = link.restart()
     from .link import parse_banner
 
     state, _crc, fault = parse_banner(banner)
-    print(f"{port}: {changed} written; the PLC restarted with them: {state or 'no banner'}"
+    print(lead + f"the PLC restarted with them: {state or 'no banner'}"
           + (f" (fault {fault})" if fault else ""))
     return 0
