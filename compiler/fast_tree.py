@@ -12,13 +12,19 @@ import threading
 from operator import itemgetter
 
 from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
 from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
 
 _ONLY_CHILD = itemgetter(0)
 
 
 class _Positions(PropagatePositions):
-    """lark's PropagatePositions (no node filter), with the unit-reduction no-op skipped."""
+    """lark's PropagatePositions (no node filter), with the unit-reduction no-op skipped;
+    tokens: the parser's token classes (lark_cython's Token is no lark.Token)."""
+
+    def __init__(self, node_builder, tokens):
+        super().__init__(node_builder)
+        self.tokens = tokens
 
     def __call__(self, children):
         res = self.node_builder(children)
@@ -27,7 +33,7 @@ class _Positions(PropagatePositions):
             # containers were set when it was built, and lark would set them to themselves
             return res
         res_meta = res.meta
-        first = _first_meta(children)
+        first = _first_meta(children, self.tokens)
         if first is not None:
             line = getattr(first, "container_line", first.line)
             column = getattr(first, "container_column", first.column)
@@ -40,7 +46,7 @@ class _Positions(PropagatePositions):
             res_meta.container_line = line
             res_meta.container_column = column
             res_meta.container_start_pos = start_pos
-        last = _first_meta(reversed(children))
+        last = _first_meta(reversed(children), self.tokens)
         if last is not None:
             end_line = getattr(last, "container_end_line", last.end_line)
             end_column = getattr(last, "container_end_column", last.end_column)
@@ -56,12 +62,12 @@ class _Positions(PropagatePositions):
         return res
 
 
-def _first_meta(children):
+def _first_meta(children, tokens):
     for c in children:
         if isinstance(c, Tree):
             if not c.meta.empty:
                 return c.meta
-        elif isinstance(c, Token):
+        elif isinstance(c, tokens):
             return c
         elif hasattr(c, "__lark_meta__"):
             return c.__lark_meta__()
@@ -77,10 +83,6 @@ class Fallback(Exception):
     """The building parse met a syntax error or a too-deep statement: parse the plain way."""
 
 
-def _abort(exc):
-    raise Fallback from exc
-
-
 def parse_building(lark, text, builder, max_depth):
     """lark.parse(text), each statement built by builder as soon as it is reduced (so the
     whole tree never exists), then the root: builder.transform(lark.parse(text)) for a
@@ -88,9 +90,12 @@ def parse_building(lark, text, builder, max_depth):
     root 0), else raises Fallback. The builder's reports come in the same order."""
     _active.state = (builder, max_depth)
     try:
-        return build(builder, lark.parse(text, on_error=_abort))
+        tree = lark.parse(text)
+    except UnexpectedInput as exc:
+        raise Fallback from exc
     finally:
         _active.state = None
+    return build(builder, tree)
 
 
 def _statement(callback):
@@ -119,9 +124,13 @@ def _deeper_than(tree, limit):
     return False
 
 
-def speed_up(lark):
-    """Swap lark's position propagation in a built LALR parser for _Positions."""
-    callbacks = lark.parser.parser.parser.callbacks
+def speed_up(lark, token=Token):
+    """Swap lark's position propagation in a built LALR parser for _Positions; token: the
+    class of the tokens its lexer makes."""
+    # the very dict the LALR loop calls (lark's and lark_cython's _Parser share it; the
+    # latter keeps its own reference out of Python's reach)
+    callbacks = lark._callbacks
+    tokens = (token, Token)
     for rule, callback in callbacks.items():
         if type(callback) is not PropagatePositions or callback.node_filter is not None:
             continue
@@ -129,7 +138,7 @@ def speed_up(lark):
             # `?a: b` with nothing filtered: lark returns the one child, positions untouched
             callbacks[rule] = _ONLY_CHILD
         else:
-            callbacks[rule] = _Positions(callback.node_builder)
+            callbacks[rule] = _Positions(callback.node_builder, tokens)
     for rule in callbacks:
         if getattr(rule, "origin", None) is not None and rule.origin.name in STATEMENTS:
             callbacks[rule] = _statement(callbacks[rule])

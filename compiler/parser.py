@@ -15,24 +15,70 @@ from .literals import parse_duration, parse_integer, parse_real, parse_string
 from .recovery import Recovery, describe_span
 
 _GRAMMAR = os.path.join(os.path.dirname(__file__), "grammar.lark")
+# RUNG_LARK_CYTHON=0 parses with plain lark even where lark_cython is installed
+LARK_CYTHON_ENV = "RUNG_LARK_CYTHON"
 _parser = None
+_fast = None
 
 
 def lark_parser():
-    """The LALR parser built from grammar.lark (built once, then loaded from a cache)."""
+    """The LALR parser built from grammar.lark with plain lark (built once, then loaded from
+    a cache): the parse that recovers from syntax errors (recovery.py, parse_errors.py)."""
     global _parser
     if _parser is None:
-        with open(_GRAMMAR, encoding="utf-8") as f:
-            grammar = f.read()
-        _parser = Lark(
-            grammar,
-            parser="lalr",
-            propagate_positions=True,
-            maybe_placeholders=True,
-            cache=cache_file(grammar) or False,
-        )
-        speed_up(_parser)
+        _parser = speed_up(_build({}))
     return _parser
+
+
+def fast_parser():
+    """The parser for the first attempt at a text (parse_building: no syntax error, else
+    Fallback): lark with lark_cython's LALR loop and lexer where lark_cython is installed
+    and not turned off with RUNG_LARK_CYTHON=0, else lark_parser(). lark_cython cannot
+    recover (its parser state has no copy(deepcopy_values=...) and hides its parse table
+    from Python), so a text with a syntax error is parsed again by lark_parser()."""
+    global _fast
+    if _fast is None:
+        plugins = _lark_cython_plugins()
+        if plugins is None:
+            _fast = lark_parser()
+        else:
+            import lark_cython
+
+            _fast = speed_up(_build(plugins), lark_cython.Token)
+    return _fast
+
+
+def parser_name():
+    """Which parser fast_parser() is: "lark-cython X.Y.Z" or "lark"."""
+    if _lark_cython_plugins() is None:
+        return "lark"
+    import lark_cython
+
+    return "lark-cython " + lark_cython.__version__
+
+
+def _lark_cython_plugins():
+    if os.environ.get(LARK_CYTHON_ENV, "1") == "0":
+        return None
+    try:  # imported only when a parse needs it: `rung check --help` does not pay for it
+        import lark_cython
+    except ImportError:
+        return None
+    return lark_cython.plugins
+
+
+def _build(plugins):
+    # both read the same cache file: lark keeps the parse table, not the plugins, in it
+    with open(_GRAMMAR, encoding="utf-8") as f:
+        grammar = f.read()
+    return Lark(
+        grammar,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=cache_file(grammar) or False,
+        _plugins=plugins,
+    )
 
 
 def cache_file(grammar):
@@ -278,7 +324,7 @@ def parse(text, filename, reporter):
     builder = _Build(text, reporter)
     builder.broken = []
     try:
-        program = parse_building(lark_parser(), text, builder, MAX_NESTING)
+        program = parse_building(fast_parser(), text, builder, MAX_NESTING)
     except Fallback:
         del reporter.items[mark:]  # the plain parse below reports it all, in its order
     else:
