@@ -33,12 +33,13 @@ class _Positions(PropagatePositions):
             # containers were set when it was built, and lark would set them to themselves
             return res
         res_meta = res.meta
-        first = _first_meta(children, self.tokens)
+        # lark asks hasattr(meta, "line") and then hasattr(meta, "end_line"): both are
+        # set together, with empty = False, so both mean "not empty before this call"
+        fresh = res_meta.empty
+        first = _start(children, self.tokens)
         if first is not None:
-            line = getattr(first, "container_line", first.line)
-            column = getattr(first, "container_column", first.column)
-            start_pos = getattr(first, "container_start_pos", first.start_pos)
-            if not hasattr(res_meta, "line"):
+            line, column, start_pos = first
+            if fresh:
                 res_meta.line = line
                 res_meta.column = column
                 res_meta.start_pos = start_pos
@@ -46,12 +47,10 @@ class _Positions(PropagatePositions):
             res_meta.container_line = line
             res_meta.container_column = column
             res_meta.container_start_pos = start_pos
-        last = _first_meta(reversed(children), self.tokens)
+        last = _end(reversed(children), self.tokens)
         if last is not None:
-            end_line = getattr(last, "container_end_line", last.end_line)
-            end_column = getattr(last, "container_end_column", last.end_column)
-            end_pos = getattr(last, "container_end_pos", last.end_pos)
-            if not hasattr(res_meta, "end_line"):
+            end_line, end_column, end_pos = last
+            if fresh:
                 res_meta.end_line = end_line
                 res_meta.end_column = end_column
                 res_meta.end_pos = end_pos
@@ -62,15 +61,56 @@ class _Positions(PropagatePositions):
         return res
 
 
-def _first_meta(children, tokens):
+# lark's _pp_get_meta, then getattr(meta, "container_x", meta.x) for the three positions.
+# A token has no container attributes; a tree's non-empty meta was filled by _Positions,
+# which sets the containers with it (the getattr is kept for any other meta).
+
+
+def _start(children, tokens):
     for c in children:
         if isinstance(c, Tree):
-            if not c.meta.empty:
-                return c.meta
+            m = c._meta  # None: lark's c.meta would make an empty one
+            if m is None or m.empty:
+                continue
+            try:
+                return m.container_line, m.container_column, m.container_start_pos
+            except AttributeError:
+                pass
         elif isinstance(c, tokens):
-            return c
+            return c.line, c.column, c.start_pos
         elif hasattr(c, "__lark_meta__"):
-            return c.__lark_meta__()
+            m = c.__lark_meta__()
+        else:
+            continue
+        return (
+            getattr(m, "container_line", m.line),
+            getattr(m, "container_column", m.column),
+            getattr(m, "container_start_pos", m.start_pos),
+        )
+    return None
+
+
+def _end(children, tokens):
+    for c in children:
+        if isinstance(c, Tree):
+            m = c._meta
+            if m is None or m.empty:
+                continue
+            try:
+                return m.container_end_line, m.container_end_column, m.container_end_pos
+            except AttributeError:
+                pass
+        elif isinstance(c, tokens):
+            return c.end_line, c.end_column, c.end_pos
+        elif hasattr(c, "__lark_meta__"):
+            m = c.__lark_meta__()
+        else:
+            continue
+        return (
+            getattr(m, "container_end_line", m.end_line),
+            getattr(m, "container_end_column", m.end_column),
+            getattr(m, "container_end_pos", m.end_pos),
+        )
     return None
 
 
