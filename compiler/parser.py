@@ -104,16 +104,25 @@ def cache_file(grammar):
     return os.path.join(folder, "parser-" + digest + ".lark")
 
 
-def _ident(tok):
-    return s.Ident(str(tok), s.Span.of(tok))
-
-
 @v_args(meta=True)
 class _Build(Transformer):
     def __init__(self, text, reporter):
         super().__init__()
         self.text = text
         self.r = reporter  # literal problems are reported here, the parse goes on
+        self._lines = {}
+
+    def _span(self, m):
+        """Span.of(m) (a meta or a token), its line numbers shared with the other spans on
+        the same line: lark_cython's tokens keep positions as C ints, so every read of
+        .line makes a new int, and one per span is 30 MB at 50,000 rungs."""
+        lines = self._lines
+        line, end_line = m.line, m.end_line
+        line = lines.setdefault(line, line)
+        return s.Span(line, m.column, lines.setdefault(end_line, end_line), m.end_column)
+
+    def _ident(self, tok):
+        return s.Ident(str(tok), self._span(tok))
 
     def _duration(self, token, span):
         try:
@@ -124,7 +133,7 @@ class _Build(Transformer):
 
     def _integer(self, token, sign, meta):
         text = sign + str(token)
-        span = s.Span.of(meta)
+        span = self._span(meta)
         try:
             value = parse_integer(str(token))
         except OverflowError as exc:
@@ -137,7 +146,7 @@ class _Build(Transformer):
 
     def _real(self, token, sign, meta):
         text = sign + str(token)
-        span = s.Span.of(meta)
+        span = self._span(meta)
         try:
             value = parse_real(str(token))
         except OverflowError:
@@ -168,47 +177,47 @@ class _Build(Transformer):
         return self._real(c[0], "-", meta)
 
     def time_lit(self, meta, c):
-        span = s.Span.of(meta)
+        span = self._span(meta)
         value, bad = self._duration(c[0], span)
         return s.Literal("time", value, str(c[0]), span, bad)
 
     def true_lit(self, meta, c):
-        return s.Literal("bool", True, "true", s.Span.of(meta))
+        return s.Literal("bool", True, "true", self._span(meta))
 
     def false_lit(self, meta, c):
-        return s.Literal("bool", False, "false", s.Span.of(meta))
+        return s.Literal("bool", False, "false", self._span(meta))
 
     # expressions
     def name(self, meta, c):
-        return s.Name(_ident(c[0]), s.Span.of(meta))
+        return s.Name(self._ident(c[0]), self._span(meta))
 
     def member(self, meta, c):
-        return s.Member(_ident(c[0]), _ident(c[1]), s.Span.of(meta))
+        return s.Member(self._ident(c[0]), self._ident(c[1]), self._span(meta))
 
     def call(self, meta, c):
         args = [a for a in c[1:] if a is not None]
-        return s.Call(_ident(c[0]), args, s.Span.of(meta))
+        return s.Call(self._ident(c[0]), args, self._span(meta))
 
     def not_(self, meta, c):
-        return s.Unary("not", c[0], s.Span.of(meta))
+        return s.Unary("not", c[0], self._span(meta))
 
     def rising(self, meta, c):
-        return s.Unary("rising", c[0], s.Span.of(meta))
+        return s.Unary("rising", c[0], self._span(meta))
 
     def falling(self, meta, c):
-        return s.Unary("falling", c[0], s.Span.of(meta))
+        return s.Unary("falling", c[0], self._span(meta))
 
     def neg(self, meta, c):
-        return s.Unary("neg", c[0], s.Span.of(meta))
+        return s.Unary("neg", c[0], self._span(meta))
 
     def or_expr(self, meta, c):
-        return s.Logic("or", list(c), s.Span.of(meta))
+        return s.Logic("or", list(c), self._span(meta))
 
     def and_expr(self, meta, c):
-        return s.Logic("and", list(c), s.Span.of(meta))
+        return s.Logic("and", list(c), self._span(meta))
 
     def comparison(self, meta, c):
-        return s.Binary(str(c[1]), c[0], c[2], s.Span.of(meta), s.Span.of(c[1]))
+        return s.Binary(str(c[1]), c[0], c[2], self._span(meta), self._span(c[1]))
 
     def _chain(self, c):
         left = c[0]
@@ -217,7 +226,7 @@ class _Build(Transformer):
             span = s.Span(
                 left.span.line, left.span.column, right.span.end_line, right.span.end_column
             )
-            left = s.Binary(str(op), left, right, span, s.Span.of(op))
+            left = s.Binary(str(op), left, right, span, self._span(op))
         return left
 
     def sum(self, meta, c):
@@ -229,7 +238,7 @@ class _Build(Transformer):
     # actions
     def _action(kind):  # noqa: N805 - a factory used in the class body
         def build(self, meta, c):
-            return s.Action(kind, c[0], c[1] if len(c) > 1 else None, s.Span.of(meta))
+            return s.Action(kind, c[0], c[1] if len(c) > 1 else None, self._span(meta))
 
         return build
 
@@ -254,7 +263,7 @@ class _Build(Transformer):
         return c[0]
 
     def type_spec(self, meta, c):
-        return _ident(c[0])
+        return self._ident(c[0])
 
     def retain(self, meta, c):
         return True
@@ -263,47 +272,47 @@ class _Build(Transformer):
         return c[0]
 
     def program_decl(self, meta, c):
-        return ("program", _ident(c[0]), s.Span.of(meta))
+        return ("program", self._ident(c[0]), self._span(meta))
 
     def cycle_decl(self, meta, c):
-        span = s.Span.of(c[0])
+        span = self._span(c[0])
         value, bad = self._duration(c[0], span)
-        return s.Cycle(s.Literal("time", value, str(c[0]), span, bad), s.Span.of(meta))
+        return s.Cycle(s.Literal("time", value, str(c[0]), span, bad), self._span(meta))
 
     def input_decl(self, meta, c):
         return s.Decl(
-            "input", _ident(c[0]), _ident(c[1]), c[2], None, False, c[3] or "", s.Span.of(meta)
+            "input", self._ident(c[0]), self._ident(c[1]), c[2], None, False, c[3] or "", self._span(meta)
         )
 
     def output_decl(self, meta, c):
         return s.Decl(
-            "output", _ident(c[0]), _ident(c[1]), c[2], None, False, c[3] or "", s.Span.of(meta)
+            "output", self._ident(c[0]), self._ident(c[1]), c[2], None, False, c[3] or "", self._span(meta)
         )
 
     def var_decl(self, meta, c):
         return s.Decl(
-            "var", _ident(c[0]), _ident(c[1]), c[4], c[2], bool(c[3]), c[5] or "", s.Span.of(meta)
+            "var", self._ident(c[0]), self._ident(c[1]), c[4], c[2], bool(c[3]), c[5] or "", self._span(meta)
         )
 
     def const_decl(self, meta, c):
-        return s.Decl("const", _ident(c[0]), c[1], None, c[2], False, "", s.Span.of(meta))
+        return s.Decl("const", self._ident(c[0]), c[1], None, c[2], False, "", self._span(meta))
 
     def timer_decl(self, meta, c):
         return s.Decl(
-            "timer", _ident(c[0]), _ident(c[1]), None, c[2], bool(c[3]), "", s.Span.of(meta)
+            "timer", self._ident(c[0]), self._ident(c[1]), None, c[2], bool(c[3]), "", self._span(meta)
         )
 
     def counter_decl(self, meta, c):
         return s.Decl(
-            "counter", _ident(c[0]), _ident(c[1]), None, c[2], bool(c[3]), "", s.Span.of(meta)
+            "counter", self._ident(c[0]), self._ident(c[1]), None, c[2], bool(c[3]), "", self._span(meta)
         )
 
     def rung(self, meta, c):
         name, comment, cond, actions = c
-        name = _ident(name) if name is not None else None
+        name = self._ident(name) if name is not None else None
         comment = self._string(comment) if comment is not None else ""
         text = self.text[meta.start_pos : meta.end_pos]
-        return s.Rung(name, comment, cond, actions, text, s.Span.of(meta))
+        return s.Rung(name, comment, cond, actions, text, self._span(meta))
 
     def start(self, meta, c):
         header = c[0]

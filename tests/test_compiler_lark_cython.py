@@ -19,8 +19,12 @@ from lark.exceptions import UnexpectedInput
 
 import rung
 from rung.compiler import fast_tree, parser
+from rung.compiler import syntax as s
 from rung.compiler.api import compile_file
-from rung.compiler.diagnostics import CompileError, render_all
+from rung.compiler.diagnostics import CompileError, Reporter, render_all
+
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import programs  # noqa: E402
 
 MOTOR = os.path.join(EXAMPLES, "motor.rung")
 
@@ -149,6 +153,34 @@ def test_parse_trees_and_positions_are_the_same_with_either_parser(lark_cython):
     for (label, _path, _text), (a, b) in zip(SOURCES, shapes, strict=True):
         assert a == b, label
     assert sum(a[0] == "start" for a, _b in shapes) >= 20  # whole trees, not only errors
+
+
+def _spans(node, out):
+    """Every Span in a syntax tree (nodes of compiler/syntax.py, lists of them)."""
+    if isinstance(node, s.Span):
+        out.append(node)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _spans(item, out)
+    elif isinstance(node, s.Node):
+        for cls in type(node).__mro__:
+            for key in getattr(cls, "__slots__", ()):
+                _spans(getattr(node, key, None), out)
+    return out
+
+
+def test_spans_share_their_line_numbers_with_either_parser(lark_cython, monkeypatch):
+    # lark_cython's tokens keep line numbers as C ints, a new int object at each read: one
+    # kept by every span would cost 30 MB at 50,000 rungs (the memory target's size)
+    text = programs.contacts(400)[0]
+    lines = text.count("\n") + 1
+    for cython in (True, False):
+        _use(monkeypatch, cython)
+        program = parser.parse(text, "p.rung", Reporter("p.rung"))
+        spans = _spans(program, [])
+        assert len(spans) > 5 * 400
+        ints = {id(v) for sp in spans for v in (sp.line, sp.end_line) if v > 256}
+        assert len(ints) <= lines, cython
 
 
 def run_py(code, env=None):
