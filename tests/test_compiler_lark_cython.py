@@ -240,3 +240,25 @@ def test_lark_cython_is_an_extra_never_a_requirement():
     extras = project["optional-dependencies"]
     assert extras["fast"] == ["lark-cython==0.0.17"]
     assert "lark-cython==0.0.17" in extras["test"]  # so that the comparison above runs
+
+
+CACHED = (
+    "from rung.compiler import parser\nimport rung\n"
+    "print(parser.parser_name(), parser.cache_file(open(parser._GRAMMAR).read()), sep='|')\n"
+    f"print(rung.compile_file({MOTOR!r}).to_bytes().hex())\n"
+)
+
+
+def test_one_parser_cache_serves_both_parsers(tmp_path, lark_cython):
+    # lark keeps the parse table in the cache, not the plugins: whichever parser writes
+    # it, the other loads it as it is
+    for first, second in (("1", "0"), ("0", "1")):
+        home = tmp_path / first
+        runs = []
+        for value in (first, second, first):
+            out = run_py(CACHED, {"XDG_CACHE_HOME": str(home), parser.LARK_CYTHON_ENV: value})
+            assert out.returncode == 0 and out.stderr == "", out.stderr
+            (name, path), code = out.stdout.splitlines()[0].split("|"), out.stdout.split()[-1]
+            assert name == ("lark" if value == "0" else "lark-cython " + lark_cython.__version__)
+            runs.append((path, code, os.stat(path).st_mtime_ns))
+        assert runs[0] == runs[1] == runs[2]  # the same file, never rewritten, same bytecode
