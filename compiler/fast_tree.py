@@ -6,7 +6,10 @@ positions are already in place; those calls are two scans of the children that c
 nothing. _Positions skips them and does the rest as lark does (same rule, same attributes),
 and build() replaces lark's Transformer with a plain recursive walk (no per-call wrapper
 objects); a rule that only renames its one child (`?sum: product`) is itemgetter(0).
-tests/test_compiler_speed.py checks trees and output against lark's own path."""
+The same works on lark with lark_cython's LALR loop and lexer (compiler/parser.py's
+fast_parser), whose tokens are lark_cython.Token, not lark.Token.
+tests/test_compiler_speed.py checks trees and output against lark's own path, and
+tests/test_compiler_lark_cython.py lark_cython's against plain lark's."""
 
 import threading
 from operator import itemgetter

@@ -38,33 +38,29 @@ def fast_parser():
     from Python), so a text with a syntax error is parsed again by lark_parser()."""
     global _fast
     if _fast is None:
-        plugins = _lark_cython_plugins()
-        if plugins is None:
+        cython = _lark_cython()
+        if cython is None:
             _fast = lark_parser()
         else:
-            import lark_cython
-
-            _fast = speed_up(_build(plugins), lark_cython.Token)
+            _fast = speed_up(_build(cython.plugins), cython.Token)
     return _fast
 
 
 def parser_name():
     """Which parser fast_parser() is: "lark-cython X.Y.Z" or "lark"."""
-    if _lark_cython_plugins() is None:
-        return "lark"
-    import lark_cython
-
-    return "lark-cython " + lark_cython.__version__
+    cython = _lark_cython()
+    return "lark" if cython is None else "lark-cython " + cython.__version__
 
 
-def _lark_cython_plugins():
+def _lark_cython():
+    """The lark_cython module, or None if it is turned off or not installed."""
     if os.environ.get(LARK_CYTHON_ENV, "1") == "0":
         return None
     try:  # imported only when a parse needs it: `rung check --help` does not pay for it
         import lark_cython
     except ImportError:
         return None
-    return lark_cython.plugins
+    return lark_cython
 
 
 def _build(plugins):

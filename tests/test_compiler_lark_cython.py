@@ -113,6 +113,13 @@ def test_lark_cython_parses_first_and_plain_lark_is_kept_to_recover(lark_cython)
     assert type(parser.lark_parser().parser.parser).__module__ == "lark.parsers.lalr_parser"
     name = fast.parse("program p\n").children[0].children[0]
     assert type(name) is lark_cython.Token and not isinstance(name, Token)
+    # lark_cython's loop calls fast_tree's callbacks: only they refuse a too-deep statement
+    deep = "rung: " + "not " * 30 + "a -> q\n"
+    builder = parser._Build(deep, Reporter("p.rung"))
+    builder.broken = []
+    with pytest.raises(fast_tree.Fallback):
+        fast_tree.parse_building(fast, deep, builder, 20)
+    assert isinstance(fast_tree.parse_building(fast, deep, builder, 40).rungs[0], s.Rung)
 
 
 def test_every_diagnostic_and_bytecode_is_the_same_with_either_parser(lark_cython, monkeypatch):
