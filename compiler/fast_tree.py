@@ -6,19 +6,28 @@ positions are already in place; those calls are two scans of the children that c
 nothing. _Positions skips them and does the rest as lark does (same rule, same attributes),
 and build() replaces lark's Transformer with a plain recursive walk (no per-call wrapper
 objects); a rule that only renames its one child (`?sum: product`) is itemgetter(0).
-tests/test_compiler_speed.py checks trees and output against lark's own path."""
+The same works on lark with lark_cython's LALR loop and lexer (compiler/parser.py's
+fast_parser), whose tokens are lark_cython.Token, not lark.Token.
+tests/test_compiler_speed.py checks trees and output against lark's own path, and
+tests/test_compiler_lark_cython.py lark_cython's against plain lark's."""
 
 import threading
 from operator import itemgetter
 
 from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
 from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
 
 _ONLY_CHILD = itemgetter(0)
 
 
 class _Positions(PropagatePositions):
-    """lark's PropagatePositions (no node filter), with the unit-reduction no-op skipped."""
+    """lark's PropagatePositions (no node filter), with the unit-reduction no-op skipped;
+    tokens: the parser's token classes (lark_cython's Token is no lark.Token)."""
+
+    def __init__(self, node_builder, tokens):
+        super().__init__(node_builder)
+        self.tokens = tokens
 
     def __call__(self, children):
         res = self.node_builder(children)
@@ -27,12 +36,13 @@ class _Positions(PropagatePositions):
             # containers were set when it was built, and lark would set them to themselves
             return res
         res_meta = res.meta
-        first = _first_meta(children)
+        # lark asks hasattr(meta, "line") and then hasattr(meta, "end_line"): both are
+        # set together, with empty = False, so both mean "not empty before this call"
+        fresh = res_meta.empty
+        first = _start(children, self.tokens)
         if first is not None:
-            line = getattr(first, "container_line", first.line)
-            column = getattr(first, "container_column", first.column)
-            start_pos = getattr(first, "container_start_pos", first.start_pos)
-            if not hasattr(res_meta, "line"):
+            line, column, start_pos = first
+            if fresh:
                 res_meta.line = line
                 res_meta.column = column
                 res_meta.start_pos = start_pos
@@ -40,12 +50,10 @@ class _Positions(PropagatePositions):
             res_meta.container_line = line
             res_meta.container_column = column
             res_meta.container_start_pos = start_pos
-        last = _first_meta(reversed(children))
+        last = _end(reversed(children), self.tokens)
         if last is not None:
-            end_line = getattr(last, "container_end_line", last.end_line)
-            end_column = getattr(last, "container_end_column", last.end_column)
-            end_pos = getattr(last, "container_end_pos", last.end_pos)
-            if not hasattr(res_meta, "end_line"):
+            end_line, end_column, end_pos = last
+            if fresh:
                 res_meta.end_line = end_line
                 res_meta.end_column = end_column
                 res_meta.end_pos = end_pos
@@ -56,15 +64,56 @@ class _Positions(PropagatePositions):
         return res
 
 
-def _first_meta(children):
+# lark's _pp_get_meta, then getattr(meta, "container_x", meta.x) for the three positions.
+# A token has no container attributes; a tree's non-empty meta was filled by _Positions,
+# which sets the containers with it (the getattr is kept for any other meta).
+
+
+def _start(children, tokens):
     for c in children:
         if isinstance(c, Tree):
-            if not c.meta.empty:
-                return c.meta
-        elif isinstance(c, Token):
-            return c
+            m = c._meta  # None: lark's c.meta would make an empty one
+            if m is None or m.empty:
+                continue
+            try:
+                return m.container_line, m.container_column, m.container_start_pos
+            except AttributeError:
+                pass
+        elif isinstance(c, tokens):
+            return c.line, c.column, c.start_pos
         elif hasattr(c, "__lark_meta__"):
-            return c.__lark_meta__()
+            m = c.__lark_meta__()
+        else:
+            continue
+        return (
+            getattr(m, "container_line", m.line),
+            getattr(m, "container_column", m.column),
+            getattr(m, "container_start_pos", m.start_pos),
+        )
+    return None
+
+
+def _end(children, tokens):
+    for c in children:
+        if isinstance(c, Tree):
+            m = c._meta
+            if m is None or m.empty:
+                continue
+            try:
+                return m.container_end_line, m.container_end_column, m.container_end_pos
+            except AttributeError:
+                pass
+        elif isinstance(c, tokens):
+            return c.end_line, c.end_column, c.end_pos
+        elif hasattr(c, "__lark_meta__"):
+            m = c.__lark_meta__()
+        else:
+            continue
+        return (
+            getattr(m, "container_end_line", m.end_line),
+            getattr(m, "container_end_column", m.end_column),
+            getattr(m, "container_end_pos", m.end_pos),
+        )
     return None
 
 
@@ -77,10 +126,6 @@ class Fallback(Exception):
     """The building parse met a syntax error or a too-deep statement: parse the plain way."""
 
 
-def _abort(exc):
-    raise Fallback from exc
-
-
 def parse_building(lark, text, builder, max_depth):
     """lark.parse(text), each statement built by builder as soon as it is reduced (so the
     whole tree never exists), then the root: builder.transform(lark.parse(text)) for a
@@ -88,9 +133,12 @@ def parse_building(lark, text, builder, max_depth):
     root 0), else raises Fallback. The builder's reports come in the same order."""
     _active.state = (builder, max_depth)
     try:
-        return build(builder, lark.parse(text, on_error=_abort))
+        tree = lark.parse(text)
+    except UnexpectedInput as exc:
+        raise Fallback from exc
     finally:
         _active.state = None
+    return build(builder, tree)
 
 
 def _statement(callback):
@@ -119,9 +167,13 @@ def _deeper_than(tree, limit):
     return False
 
 
-def speed_up(lark):
-    """Swap lark's position propagation in a built LALR parser for _Positions."""
-    callbacks = lark.parser.parser.parser.callbacks
+def speed_up(lark, token=Token):
+    """Swap lark's position propagation in a built LALR parser for _Positions; token: the
+    class of the tokens its lexer makes."""
+    # the very dict the LALR loop calls (lark's and lark_cython's _Parser share it; the
+    # latter keeps its own reference out of Python's reach)
+    callbacks = lark._callbacks
+    tokens = (token, Token)
     for rule, callback in callbacks.items():
         if type(callback) is not PropagatePositions or callback.node_filter is not None:
             continue
@@ -129,7 +181,7 @@ def speed_up(lark):
             # `?a: b` with nothing filtered: lark returns the one child, positions untouched
             callbacks[rule] = _ONLY_CHILD
         else:
-            callbacks[rule] = _Positions(callback.node_builder)
+            callbacks[rule] = _Positions(callback.node_builder, tokens)
     for rule in callbacks:
         if getattr(rule, "origin", None) is not None and rule.origin.name in STATEMENTS:
             callbacks[rule] = _statement(callbacks[rule])

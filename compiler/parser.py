@@ -15,24 +15,66 @@ from .literals import parse_duration, parse_integer, parse_real, parse_string
 from .recovery import Recovery, describe_span
 
 _GRAMMAR = os.path.join(os.path.dirname(__file__), "grammar.lark")
+# RUNG_LARK_CYTHON=0 parses with plain lark even where lark_cython is installed
+LARK_CYTHON_ENV = "RUNG_LARK_CYTHON"
 _parser = None
+_fast = None
 
 
 def lark_parser():
-    """The LALR parser built from grammar.lark (built once, then loaded from a cache)."""
+    """The LALR parser built from grammar.lark with plain lark (built once, then loaded from
+    a cache): the parse that recovers from syntax errors (recovery.py, parse_errors.py)."""
     global _parser
     if _parser is None:
-        with open(_GRAMMAR, encoding="utf-8") as f:
-            grammar = f.read()
-        _parser = Lark(
-            grammar,
-            parser="lalr",
-            propagate_positions=True,
-            maybe_placeholders=True,
-            cache=cache_file(grammar) or False,
-        )
-        speed_up(_parser)
+        _parser = speed_up(_build({}))
     return _parser
+
+
+def fast_parser():
+    """The parser for the first attempt at a text (parse_building: no syntax error, else
+    Fallback): lark with lark_cython's LALR loop and lexer where lark_cython is installed
+    and not turned off with RUNG_LARK_CYTHON=0, else lark_parser(). lark_cython cannot
+    recover (its parser state has no copy(deepcopy_values=...) and hides its parse table
+    from Python), so a text with a syntax error is parsed again by lark_parser()."""
+    global _fast
+    if _fast is None:
+        cython = _lark_cython()
+        if cython is None:
+            _fast = lark_parser()
+        else:
+            _fast = speed_up(_build(cython.plugins), cython.Token)
+    return _fast
+
+
+def parser_name():
+    """Which parser fast_parser() is: "lark-cython X.Y.Z" or "lark"."""
+    cython = _lark_cython()
+    return "lark" if cython is None else "lark-cython " + cython.__version__
+
+
+def _lark_cython():
+    """The lark_cython module, or None if it is turned off or not installed."""
+    if os.environ.get(LARK_CYTHON_ENV, "1") == "0":
+        return None
+    try:  # imported only when a parse needs it: `rung check --help` does not pay for it
+        import lark_cython
+    except ImportError:
+        return None
+    return lark_cython
+
+
+def _build(plugins):
+    # both read the same cache file: lark keeps the parse table, not the plugins, in it
+    with open(_GRAMMAR, encoding="utf-8") as f:
+        grammar = f.read()
+    return Lark(
+        grammar,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=cache_file(grammar) or False,
+        _plugins=plugins,
+    )
 
 
 def cache_file(grammar):
@@ -58,16 +100,25 @@ def cache_file(grammar):
     return os.path.join(folder, "parser-" + digest + ".lark")
 
 
-def _ident(tok):
-    return s.Ident(str(tok), s.Span.of(tok))
-
-
 @v_args(meta=True)
 class _Build(Transformer):
     def __init__(self, text, reporter):
         super().__init__()
         self.text = text
         self.r = reporter  # literal problems are reported here, the parse goes on
+        self._lines = {}
+
+    def _span(self, m):
+        """Span.of(m) (a meta or a token), its line numbers shared with the other spans on
+        the same line: lark_cython's tokens keep positions as C ints, so every read of
+        .line makes a new int, and one per span is 30 MB at 50,000 rungs."""
+        lines = self._lines
+        line, end_line = m.line, m.end_line
+        line = lines.setdefault(line, line)
+        return s.Span(line, m.column, lines.setdefault(end_line, end_line), m.end_column)
+
+    def _ident(self, tok):
+        return s.Ident(str(tok), self._span(tok))
 
     def _duration(self, token, span):
         try:
@@ -78,7 +129,7 @@ class _Build(Transformer):
 
     def _integer(self, token, sign, meta):
         text = sign + str(token)
-        span = s.Span.of(meta)
+        span = self._span(meta)
         try:
             value = parse_integer(str(token))
         except OverflowError as exc:
@@ -91,7 +142,7 @@ class _Build(Transformer):
 
     def _real(self, token, sign, meta):
         text = sign + str(token)
-        span = s.Span.of(meta)
+        span = self._span(meta)
         try:
             value = parse_real(str(token))
         except OverflowError:
@@ -122,47 +173,47 @@ class _Build(Transformer):
         return self._real(c[0], "-", meta)
 
     def time_lit(self, meta, c):
-        span = s.Span.of(meta)
+        span = self._span(meta)
         value, bad = self._duration(c[0], span)
         return s.Literal("time", value, str(c[0]), span, bad)
 
     def true_lit(self, meta, c):
-        return s.Literal("bool", True, "true", s.Span.of(meta))
+        return s.Literal("bool", True, "true", self._span(meta))
 
     def false_lit(self, meta, c):
-        return s.Literal("bool", False, "false", s.Span.of(meta))
+        return s.Literal("bool", False, "false", self._span(meta))
 
     # expressions
     def name(self, meta, c):
-        return s.Name(_ident(c[0]), s.Span.of(meta))
+        return s.Name(self._ident(c[0]), self._span(meta))
 
     def member(self, meta, c):
-        return s.Member(_ident(c[0]), _ident(c[1]), s.Span.of(meta))
+        return s.Member(self._ident(c[0]), self._ident(c[1]), self._span(meta))
 
     def call(self, meta, c):
         args = [a for a in c[1:] if a is not None]
-        return s.Call(_ident(c[0]), args, s.Span.of(meta))
+        return s.Call(self._ident(c[0]), args, self._span(meta))
 
     def not_(self, meta, c):
-        return s.Unary("not", c[0], s.Span.of(meta))
+        return s.Unary("not", c[0], self._span(meta))
 
     def rising(self, meta, c):
-        return s.Unary("rising", c[0], s.Span.of(meta))
+        return s.Unary("rising", c[0], self._span(meta))
 
     def falling(self, meta, c):
-        return s.Unary("falling", c[0], s.Span.of(meta))
+        return s.Unary("falling", c[0], self._span(meta))
 
     def neg(self, meta, c):
-        return s.Unary("neg", c[0], s.Span.of(meta))
+        return s.Unary("neg", c[0], self._span(meta))
 
     def or_expr(self, meta, c):
-        return s.Logic("or", list(c), s.Span.of(meta))
+        return s.Logic("or", list(c), self._span(meta))
 
     def and_expr(self, meta, c):
-        return s.Logic("and", list(c), s.Span.of(meta))
+        return s.Logic("and", list(c), self._span(meta))
 
     def comparison(self, meta, c):
-        return s.Binary(str(c[1]), c[0], c[2], s.Span.of(meta), s.Span.of(c[1]))
+        return s.Binary(str(c[1]), c[0], c[2], self._span(meta), self._span(c[1]))
 
     def _chain(self, c):
         left = c[0]
@@ -171,7 +222,7 @@ class _Build(Transformer):
             span = s.Span(
                 left.span.line, left.span.column, right.span.end_line, right.span.end_column
             )
-            left = s.Binary(str(op), left, right, span, s.Span.of(op))
+            left = s.Binary(str(op), left, right, span, self._span(op))
         return left
 
     def sum(self, meta, c):
@@ -183,7 +234,7 @@ class _Build(Transformer):
     # actions
     def _action(kind):  # noqa: N805 - a factory used in the class body
         def build(self, meta, c):
-            return s.Action(kind, c[0], c[1] if len(c) > 1 else None, s.Span.of(meta))
+            return s.Action(kind, c[0], c[1] if len(c) > 1 else None, self._span(meta))
 
         return build
 
@@ -208,7 +259,7 @@ class _Build(Transformer):
         return c[0]
 
     def type_spec(self, meta, c):
-        return _ident(c[0])
+        return self._ident(c[0])
 
     def retain(self, meta, c):
         return True
@@ -217,47 +268,47 @@ class _Build(Transformer):
         return c[0]
 
     def program_decl(self, meta, c):
-        return ("program", _ident(c[0]), s.Span.of(meta))
+        return ("program", self._ident(c[0]), self._span(meta))
 
     def cycle_decl(self, meta, c):
-        span = s.Span.of(c[0])
+        span = self._span(c[0])
         value, bad = self._duration(c[0], span)
-        return s.Cycle(s.Literal("time", value, str(c[0]), span, bad), s.Span.of(meta))
+        return s.Cycle(s.Literal("time", value, str(c[0]), span, bad), self._span(meta))
 
     def input_decl(self, meta, c):
         return s.Decl(
-            "input", _ident(c[0]), _ident(c[1]), c[2], None, False, c[3] or "", s.Span.of(meta)
+            "input", self._ident(c[0]), self._ident(c[1]), c[2], None, False, c[3] or "", self._span(meta)
         )
 
     def output_decl(self, meta, c):
         return s.Decl(
-            "output", _ident(c[0]), _ident(c[1]), c[2], None, False, c[3] or "", s.Span.of(meta)
+            "output", self._ident(c[0]), self._ident(c[1]), c[2], None, False, c[3] or "", self._span(meta)
         )
 
     def var_decl(self, meta, c):
         return s.Decl(
-            "var", _ident(c[0]), _ident(c[1]), c[4], c[2], bool(c[3]), c[5] or "", s.Span.of(meta)
+            "var", self._ident(c[0]), self._ident(c[1]), c[4], c[2], bool(c[3]), c[5] or "", self._span(meta)
         )
 
     def const_decl(self, meta, c):
-        return s.Decl("const", _ident(c[0]), c[1], None, c[2], False, "", s.Span.of(meta))
+        return s.Decl("const", self._ident(c[0]), c[1], None, c[2], False, "", self._span(meta))
 
     def timer_decl(self, meta, c):
         return s.Decl(
-            "timer", _ident(c[0]), _ident(c[1]), None, c[2], bool(c[3]), "", s.Span.of(meta)
+            "timer", self._ident(c[0]), self._ident(c[1]), None, c[2], bool(c[3]), "", self._span(meta)
         )
 
     def counter_decl(self, meta, c):
         return s.Decl(
-            "counter", _ident(c[0]), _ident(c[1]), None, c[2], bool(c[3]), "", s.Span.of(meta)
+            "counter", self._ident(c[0]), self._ident(c[1]), None, c[2], bool(c[3]), "", self._span(meta)
         )
 
     def rung(self, meta, c):
         name, comment, cond, actions = c
-        name = _ident(name) if name is not None else None
+        name = self._ident(name) if name is not None else None
         comment = self._string(comment) if comment is not None else ""
         text = self.text[meta.start_pos : meta.end_pos]
-        return s.Rung(name, comment, cond, actions, text, s.Span.of(meta))
+        return s.Rung(name, comment, cond, actions, text, self._span(meta))
 
     def start(self, meta, c):
         header = c[0]
@@ -278,7 +329,7 @@ def parse(text, filename, reporter):
     builder = _Build(text, reporter)
     builder.broken = []
     try:
-        program = parse_building(lark_parser(), text, builder, MAX_NESTING)
+        program = parse_building(fast_parser(), text, builder, MAX_NESTING)
     except Fallback:
         del reporter.items[mark:]  # the plain parse below reports it all, in its order
     else:

@@ -52,10 +52,26 @@ def test_scan_bench_runs():
 
 def test_compile_bench_runs():
     rows = compile_bench.compile_rows((20,))
-    assert rows[0]["compile"]["outcome"] == "compiled" and rows[0]["lark"]["outcome"] == "parsed"
-    assert rows[0]["compile"]["peak"] > 0 and "| 20 |" in compile_bench.table(rows)
-    cpu, wall = compile_bench.check_startup(1)
-    assert 0 < cpu and 0 < wall
+    names = [name for _plain, name in compile_bench.parsers()]
+    assert [r["parser"] for r in rows] == names and names[-1] == "lark"
+    for r in rows:
+        assert r["compile"]["outcome"] == "compiled" and r["lark"]["outcome"] == "parsed"
+        assert r["loop"]["outcome"] == "parsed" and r["loop"]["parser"] == r["parser"]
+        assert r["compile"]["peak"] > 0 and f"| 20 | 0.01 MB | {r['parser']} |" in (
+            compile_bench.table(rows)
+        )
+    for plain, _name in compile_bench.parsers():
+        cpu, wall = compile_bench.check_startup(1, plain)
+        assert 0 < cpu and 0 < wall
+
+
+def test_compile_bench_measures_lark_cython_where_it_is_installed():
+    try:
+        import lark_cython
+    except ImportError:
+        pytest.skip("lark_cython is not installed")
+    parsers = compile_bench.parsers()
+    assert parsers == [(False, "lark-cython " + lark_cython.__version__), (True, "lark")]
 
 
 def test_modbus_bench_runs_and_stops_its_servers(monkeypatch):
@@ -96,12 +112,19 @@ def test_performance_doc_is_generated(tmp_path, monkeypatch):
         scan_bench, "run", lambda quick: [(n, "CPython x", 2.0, 1.0) for n in programs.PROGRAMS]
     )
     fake = {"cpu": 0.5, "peak": 2**25, "bytes": 1000, "outcome": "compiled"}
+    parsers = [(False, "lark-cython 9.9"), (True, "lark")]
+    monkeypatch.setattr(compile_bench, "parsers", lambda: parsers)
     monkeypatch.setattr(
         compile_bench,
         "compile_rows",
-        lambda sizes: [{"rungs": n, "compile": fake, "lark": fake} for n in sizes],
+        lambda sizes: [
+            {"rungs": n, "parser": name, "compile": dict(fake, cpu=n / rate), "lark": fake,
+             "loop": dict(fake, cpu=n / rate / 2)}  # fmt: skip
+            for n in (*sizes, 10_000)
+            for rate, (_plain, name) in zip((4000, 2000), parsers, strict=True)
+        ],
     )
-    monkeypatch.setattr(compile_bench, "check_startup", lambda repeats: (0.3, 0.4))
+    monkeypatch.setattr(compile_bench, "check_startup", lambda repeats, plain: (0.3, 0.4))
     monkeypatch.setattr(
         virtual_time, "rows", lambda ms: [("motor.rung", 100, (0.1, 0.2, 10.0), (0.3, 0.4, 3.0))]
     )
@@ -129,7 +152,15 @@ def test_performance_doc_is_generated(tmp_path, monkeypatch):
         assert heading in text
     assert "- Machine: " in text and "CPython " in text and "- Date: " in text
     assert "Target 1.3×: missed by 1.54× (worst: contacts on CPython x, 2.00×)." in text
-    assert "`rung check examples/motor.rung` start-up: 0.300 s CPU" in text
+    assert "`rung check examples/motor.rung` start-up, lark-cython 9.9: 0.300 s CPU" in text
+    assert "`rung check examples/motor.rung` start-up, lark: 0.300 s CPU" in text
+    assert "| 10,000 | 0.00 MB | lark-cython 9.9 | 2.50 s | 4,000 |" in text
+    assert "| 10,000 | 0.00 MB | lark | 5.00 s | 2,000 |" in text
+    assert (
+        "Target 5,000 rungs/s at 10,000 rungs: missed: 80% of it (4,000 rungs/s with "
+        "lark-cython 9.9; 2,000 with lark)." in text
+    )
+    assert "With lark-cython 9.9, its LALR loop and lexer alone take 1.25 s of the 2.50 s" in text
     assert "Rung / pymodbus requests/s: FC3: 100 holding registers, 1 client(s): 1.00" in text
     assert "| timers | 500 | 2.0 | **250** |" in text
 
