@@ -70,6 +70,10 @@ def flashed(tmp_path_factory):
     trees = {}
     with _running("pico_w", root / "board", STOCK, **PICO_W) as b:
         for state, argv in STATES:
+            if not b.running:
+                start = len(b.console_log)
+                b.power_on()
+                b.wait_output(BOOTED, WAIT_S, start)
             said = io.StringIO()
             with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
                 code = main([*argv, "--port", b.usb_path])
@@ -78,9 +82,6 @@ def flashed(tmp_path_factory):
             b.wait_for(lambda: not b.running, WAIT_S, "the board to go off")
             trees[state] = root / state.replace(" ", "_")
             shutil.copytree(b.flash, trees[state])
-            start = len(b.console_log)
-            b.power_on()
-            b.wait_output(BOOTED, WAIT_S, start)
     return trees
 
 
