@@ -1,5 +1,6 @@
 """The flash plan and the USB commands' checks that need no board (docs/flashing.md)."""
 
+import copy
 import hashlib
 import os
 import subprocess
@@ -60,6 +61,7 @@ def test_plan_without_a_matching_mpy_cross_copies_sources(pico):
 
 
 def test_plan_against_board_hashes_skips_identical_keeps_settings(plan63):
+    plan63 = copy.deepcopy(plan63)  # against() marks the steps: the module's plan stays as built
     hashes = {s.path: s.sha256 for s in plan63.steps}
     hashes["program.rbc"] = "0" * 64  # another program on the board
     hashes["settings.json"] = "f" * 64  # the user's settings
