@@ -91,16 +91,27 @@ def flash(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def board(flash, tmp_path_factory):
+def module_board(flash, tmp_path_factory):
     link = str(tmp_path_factory.mktemp("ports") / "usb")
     b = VirtualBoard("esp32_devkitc", str(flash), usb=link, rtu=link + ".rtu", wifi_delay_ms=50)
     b.start()
     try:
         b.wait_output("main: up 1")
+        b.fresh = True
         yield b
     finally:
         b.stop()
     assert not os.path.lexists(link)
+
+
+@pytest.fixture()
+def board(module_board, flash):
+    """The module's board, with main.py looping from a fresh boot: each test starts from
+    there whatever the tests before it left (raw REPL, Ctrl-C, a stopped loop)."""
+    if not module_board.fresh:
+        boot_fresh(module_board, flash)
+    module_board.fresh = False
+    return module_board
 
 
 def write_usb(board, data):
