@@ -15,7 +15,9 @@ except for a parenthesised expression (lark's container takes in the parentheses
 keeps its own span) and for what methods build without a span (sum and product chains,
 whose Binary nodes span their operands): those are kept aside in `outer` for the parse.
 A helper rule's value is the list of its children, which start and end where its first and
-last child do: install() checks that the grammar keeps it so.
+last child do: install() checks that the grammar keeps it so. The parser's rules also get
+equality and hashing in C (_IdentityRule): lark's LALR loop compares and hashes them at
+every reduction.
 
 tests/test_compiler_direct.py checks that the nodes, spans and literal diagnostics are the
 tree path's for every rule of the grammar, with lark_cython and with plain lark;
@@ -26,6 +28,7 @@ from operator import itemgetter
 
 from lark import Token
 from lark.exceptions import UnexpectedInput
+from lark.grammar import NonTerminal, Rule
 from lark.parse_tree_builder import maybe_create_child_filter
 
 from . import syntax as s
@@ -119,6 +122,8 @@ def install(lark, builder, token=Token, unspanned=()):
         else:
             callbacks[rule] = _spanned(method, kids, first, last, span)
 
+    _identity_rules(lark)
+
     def parse(text):
         outer.clear()
         try:
@@ -129,6 +134,32 @@ def install(lark, builder, token=Token, unspanned=()):
             outer.clear()
 
     return parse
+
+
+class _IdentityRule(Rule):
+    """A lark Rule equal only to itself and hashed by identity, both in C. lark's Rule and
+    the RULE tokens that name it compare and hash in Python, and its LALR loop (lark_cython's
+    as well) does so at every reduction: `assert arg != end_state` (Rule.__eq__),
+    `callbacks[rule]` (Rule.__hash__), `states[s][rule.origin.name]` (Token.__eq__), a
+    quarter of the loop's time. In one parser each rule is one object (lark refuses a rule
+    given twice), so identity is its equality there."""
+
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _identity_rules(lark):
+    """Make the rules of lark's parser _IdentityRule, named by plain strings (their hash,
+    and so the callbacks dict, changes: it is rebuilt in place, as the LALR loop holds it)."""
+    callbacks = lark._callbacks
+    entries = list(callbacks.items())
+    callbacks.clear()
+    for rule, callback in entries:
+        if isinstance(rule, Rule):
+            rule.__class__ = _IdentityRule
+            rule.origin = NonTerminal(str(rule.origin.name))
+        callbacks[rule] = callback
 
 
 def _layout(rule):

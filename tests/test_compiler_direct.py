@@ -227,3 +227,35 @@ def test_compiles_in_threads_do_not_mix():
         t.join()
     for k in range(4):
         assert got[k] == [want[(k + i) % len(texts)] for i in range(6)]
+
+
+@pytest.mark.parametrize("name", ["lark", "lark-cython"])
+def test_the_loop_compares_and_hashes_rules_in_c(name):
+    # lark's Rule and its RULE-token names compare and hash in Python, at every reduction
+    from lark.grammar import Rule
+
+    parsers = dict(_parsers())
+    if name not in parsers:
+        pytest.skip("lark_cython is not installed (pip install -e '.[fast]')")
+    fast = parsers[name]
+    rules = [rule for rule in fast.lark._callbacks if not isinstance(rule, str)]
+    assert all(type(rule) is direct._IdentityRule and type(rule.origin.name) is str
+               for rule in rules)  # fmt: skip
+    assert len(set(rules)) == len(rules) and rules[0] != rules[1] and rules[0] == rules[0]
+    slow = {Rule.__eq__.__code__, Rule.__hash__.__code__, Token.__eq__.__code__}
+    called = []
+
+    def watch(frame, event, arg):
+        if event == "call" and frame.f_code in slow:
+            called.append(frame.f_code.co_name)
+
+    text = programs.mixed(10)[0]
+    sys.setprofile(watch)
+    try:
+        program = fast.parse(text, Reporter("p.rung"))
+    finally:
+        sys.setprofile(None)
+    assert len(program.rungs) >= 10 and called == []
+    # the parser that recovers keeps lark's own rules
+    assert all(type(rule) is Rule for rule in parser.lark_parser()._callbacks
+               if not isinstance(rule, str))  # fmt: skip
