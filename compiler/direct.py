@@ -122,7 +122,7 @@ def install(lark, builder, token=Token, unspanned=()):
         else:
             callbacks[rule] = _spanned(method, kids, first, last, span)
 
-    _identity_rules(lark)
+    identity_rules(lark)
 
     def parse(text):
         outer.clear()
@@ -149,7 +149,7 @@ class _IdentityRule(Rule):
     __hash__ = object.__hash__
 
 
-def _identity_rules(lark):
+def identity_rules(lark):
     """Make the rules of lark's parser _IdentityRule, named by plain strings (their hash,
     and so the callbacks dict, changes: it is rebuilt in place, as the LALR loop holds it)."""
     callbacks = lark._callbacks
