@@ -259,3 +259,31 @@ def test_the_loop_compares_and_hashes_rules_in_c(name):
     # the parser that recovers keeps lark's own rules
     assert all(type(rule) is Rule for rule in parser.lark_parser()._callbacks
                if not isinstance(rule, str))  # fmt: skip
+
+
+def test_rung_text_from_line_starts_is_lark_s_slice():
+    # a rung's text is cut from its span's lines and columns: they are those of lark's
+    # positions for every tree and token, after recovery's repairs too
+    from lark import Tree
+
+    from rung.compiler.recovery import Recovery
+
+    checked = 0
+    for text in CORPUS:
+        builder = parser._Build(text, Reporter("p.rung"))
+        tree = parser.lark_parser().parse(text, on_error=Recovery(text, Reporter("p.rung")))
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Tree):
+                stack += node.children
+                if node.meta.empty:
+                    continue
+                m = node.meta
+            elif isinstance(node, Token):
+                m = node
+            else:
+                continue
+            assert builder._source(s.Span.of(m)) == text[m.start_pos : m.end_pos], text[:200]
+            checked += 1
+    assert checked > 10_000
