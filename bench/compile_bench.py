@@ -25,7 +25,8 @@ SIZES = (1_000, 10_000, 50_000)
 
 # One compile (or one parse) in a fresh interpreter; prints a JSON line. Modes: compile;
 # lark (lark's parse alone); loop (the same with every rule's tree building replaced by the
-# builtin len: what the LALR loop and the lexer cost by themselves).
+# builtin len and the rules compared in C as in the compiler's parser, compiler/direct.py:
+# what the compiler's LALR loop and lexer cost by themselves).
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {here!r})
@@ -44,9 +45,11 @@ if mode in ("lark", "loop"):
         parser = Lark(f.read(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
                       _plugins=plugins)
     if mode == "loop":
+        from rung.compiler import direct
         for key in parser._callbacks:  # rules; the strings are the lexer's (none here)
             if not isinstance(key, str):
                 parser._callbacks[key] = len
+        direct.identity_rules(parser)
     t0 = time.process_time()
     parser.parse(src)
     outcome = "parsed"

@@ -1,4 +1,6 @@
-"""Cheaper tree building for lark's LALR parser: the same trees, metas and containers.
+"""Cheaper tree building for lark's LALR parser: the same trees, metas and containers (the
+parse that recovers from syntax errors; a text without one never makes a tree, see
+compiler/direct.py).
 
 lark's PropagatePositions runs on every reduction, including the chains of unit reductions
 (`expr -> or_expr -> ... -> atom -> name`) where the node built is the child itself and the
@@ -6,16 +8,14 @@ positions are already in place; those calls are two scans of the children that c
 nothing. _Positions skips them and does the rest as lark does (same rule, same attributes),
 and build() replaces lark's Transformer with a plain recursive walk (no per-call wrapper
 objects); a rule that only renames its one child (`?sum: product`) is itemgetter(0).
-The same works on lark with lark_cython's LALR loop and lexer (compiler/parser.py's
-fast_parser), whose tokens are lark_cython.Token, not lark.Token.
-tests/test_compiler_speed.py checks trees and output against lark's own path, and
-tests/test_compiler_lark_cython.py lark_cython's against plain lark's."""
+The same works on lark with lark_cython's LALR loop and lexer, whose tokens are
+lark_cython.Token, not lark.Token. tests/test_compiler_speed.py checks trees and output
+against lark's own path, and tests/test_compiler_lark_cython.py lark_cython's trees against
+plain lark's."""
 
-import threading
 from operator import itemgetter
 
 from lark import Token, Tree
-from lark.exceptions import UnexpectedInput
 from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
 
 _ONLY_CHILD = itemgetter(0)
@@ -117,56 +117,6 @@ def _end(children, tokens):
     return None
 
 
-STATEMENTS = {"program_decl", "cycle_decl", "rung"}
-STATEMENTS |= {k + "_decl" for k in ("input", "output", "var", "const", "timer", "counter")}
-_active = threading.local()  # the builder of the parse under way in this thread, if any
-
-
-class Fallback(Exception):
-    """The building parse met a syntax error or a too-deep statement: parse the plain way."""
-
-
-def parse_building(lark, text, builder, max_depth):
-    """lark.parse(text), each statement built by builder as soon as it is reduced (so the
-    whole tree never exists), then the root: builder.transform(lark.parse(text)) for a
-    text without syntax errors or statements nested deeper than max_depth (tree depth,
-    root 0), else raises Fallback. The builder's reports come in the same order."""
-    _active.state = (builder, max_depth)
-    try:
-        tree = lark.parse(text)
-    except UnexpectedInput as exc:
-        raise Fallback from exc
-    finally:
-        _active.state = None
-    return build(builder, tree)
-
-
-def _statement(callback):
-    def statement(children):
-        tree = callback(children)
-        state = getattr(_active, "state", None)
-        if state is None:
-            return tree
-        builder, max_depth = state
-        if _deeper_than(tree, max_depth - 1):
-            raise Fallback
-        return build(builder, tree)
-
-    return statement
-
-
-def _deeper_than(tree, limit):
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        for child in node.children:
-            if isinstance(child, Tree):
-                stack.append((child, depth + 1))
-    return False
-
-
 def speed_up(lark, token=Token):
     """Swap lark's position propagation in a built LALR parser for _Positions; token: the
     class of the tokens its lexer makes."""
@@ -182,9 +132,6 @@ def speed_up(lark, token=Token):
             callbacks[rule] = _ONLY_CHILD
         else:
             callbacks[rule] = _Positions(callback.node_builder, tokens)
-    for rule in callbacks:
-        if getattr(rule, "origin", None) is not None and rule.origin.name in STATEMENTS:
-            callbacks[rule] = _statement(callbacks[rule])
     return lark
 
 

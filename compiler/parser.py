@@ -4,13 +4,16 @@ A syntax error does not stop the parse: recovery.py reports it and parsing goes 
 checker sees every statement that could be read and one run reports every error."""
 
 import os
+import threading
+from itertools import accumulate, count
 
 from lark import Lark, v_args
 from lark.exceptions import UnexpectedInput
 from lark.visitors import Transformer
 
+from . import direct
 from . import syntax as s
-from .fast_tree import Fallback, build, parse_building, speed_up
+from .fast_tree import build, speed_up
 from .literals import parse_duration, parse_integer, parse_real, parse_string
 from .recovery import Recovery, describe_span
 
@@ -23,7 +26,8 @@ _fast = None
 
 def lark_parser():
     """The LALR parser built from grammar.lark with plain lark (built once, then loaded from
-    a cache): the parse that recovers from syntax errors (recovery.py, parse_errors.py)."""
+    a cache) that makes parse trees: the parse that recovers from syntax errors
+    (recovery.py, parse_errors.py)."""
     global _parser
     if _parser is None:
         _parser = speed_up(_build({}))
@@ -31,19 +35,43 @@ def lark_parser():
 
 
 def fast_parser():
-    """The parser for the first attempt at a text (parse_building: no syntax error, else
-    Fallback): lark with lark_cython's LALR loop and lexer where lark_cython is installed
-    and not turned off with RUNG_LARK_CYTHON=0, else lark_parser(). lark_cython cannot
-    recover (its parser state has no copy(deepcopy_values=...) and hides its parse table
-    from Python), so a text with a syntax error is parsed again by lark_parser()."""
+    """The parser for the first attempt at a text: syntax nodes built as it reduces
+    (compiler/direct.py), a SourceProgram from .parse(text), or direct.SyntaxFault. lark
+    with lark_cython's LALR loop and lexer where lark_cython is installed and not turned
+    off with RUNG_LARK_CYTHON=0, else plain lark. Neither recovers (direct building has no
+    trees to drop, lark_cython's parser state has no copy(deepcopy_values=...) and hides
+    its parse table from Python), so a text with a syntax error is parsed again by
+    lark_parser()."""
     global _fast
     if _fast is None:
         cython = _lark_cython()
         if cython is None:
-            _fast = lark_parser()
+            _fast = _Direct(_build({}))
         else:
-            _fast = speed_up(_build(cython.plugins), cython.Token)
+            _fast = _Direct(_build(cython.plugins), cython.Token)
     return _fast
+
+
+class _Direct:
+    """A Lark whose callbacks build syntax nodes with one _Build, reset for every parse; one
+    parse at a time (the builder holds the parse's text and reporter)."""
+
+    def __init__(self, lark, token=None):
+        self.lark = lark
+        self.builder = _Build("", None)
+        extra = {} if token is None else {"token": token}
+        self._parse = direct.install(lark, self.builder, unspanned=_Build.UNSPANNED, **extra)
+        self._lock = threading.Lock()
+
+    def parse(self, text, reporter=None, broken=()):
+        """The SourceProgram of text (literal problems reported to reporter), or raises
+        direct.SyntaxFault."""
+        with self._lock:
+            self.builder.begin(text, reporter, broken)
+            try:
+                return self._parse(text)
+            finally:
+                self.builder.begin("", None, ())
 
 
 def parser_name():
@@ -102,16 +130,30 @@ def cache_file(grammar):
 
 @v_args(meta=True)
 class _Build(Transformer):
-    def __init__(self, text, reporter):
+    # rules whose methods take no position (compiler/direct.py gives them None)
+    UNSPANNED = frozenset({"start", "sum", "product", "actions", "description", "init"})
+    UNSPANNED |= {"type_spec", "at"}
+
+    def __init__(self, text, reporter, broken=()):
         super().__init__()
-        self.text = text
-        self.r = reporter  # literal problems are reported here, the parse goes on
         self._lines = {}
+        self.begin(text, reporter, broken)
+
+    def begin(self, text, reporter, broken):
+        """Start on a text: literal problems are reported to reporter and the parse goes
+        on; broken: the statements recovery dropped."""
+        self.text = text
+        self.r = reporter
+        self.broken = broken
+        self._lines.clear()
+        self._starts = None
 
     def _span(self, m):
-        """Span.of(m) (a meta or a token), its line numbers shared with the other spans on
-        the same line: lark_cython's tokens keep positions as C ints, so every read of
-        .line makes a new int, and one per span is 30 MB at 50,000 rungs."""
+        """Span.of(m) (a meta or a token; a Span is itself), its line numbers shared with
+        the other spans on the same line: lark_cython's tokens keep positions as C ints, so
+        every read of .line makes a new int, and one per span is 30 MB at 50,000 rungs."""
+        if type(m) is s.Span:
+            return m
         lines = self._lines
         line, end_line = m.line, m.end_line
         line = lines.setdefault(line, line)
@@ -119,6 +161,15 @@ class _Build(Transformer):
 
     def _ident(self, tok):
         return s.Ident(str(tok), self._span(tok))
+
+    def _source(self, span):
+        """The text from span's start to its end."""
+        starts = self._starts
+        if starts is None:  # where each line starts ("\n" ends a line for lark too)
+            lengths = accumulate(map(len, self.text.split("\n")))
+            starts = self._starts = [0, *map(int.__add__, lengths, count(1))]
+        start = starts[span.line - 1] + span.column - 1
+        return self.text[start : starts[span.end_line - 1] + span.end_column - 1]
 
     def _duration(self, token, span):
         try:
@@ -185,7 +236,8 @@ class _Build(Transformer):
 
     # expressions
     def name(self, meta, c):
-        return s.Name(self._ident(c[0]), self._span(meta))
+        span = self._span(meta)  # the name's own: one Span for both
+        return s.Name(s.Ident(str(c[0]), span), span)
 
     def member(self, meta, c):
         return s.Member(self._ident(c[0]), self._ident(c[1]), self._span(meta))
@@ -253,7 +305,10 @@ class _Build(Transformer):
 
     # declarations
     def description(self, meta, c):
-        return self._string(c[0])
+        return c[0]  # the STRING token: a declaration ends where it does, then reads it
+
+    def _description(self, token):
+        return "" if token is None else self._string(token)
 
     def init(self, meta, c):
         return c[0]
@@ -262,7 +317,7 @@ class _Build(Transformer):
         return self._ident(c[0])
 
     def retain(self, meta, c):
-        return True
+        return self._span(meta)  # true, and where a declaration may end
 
     def at(self, meta, c):
         return c[0]
@@ -276,19 +331,20 @@ class _Build(Transformer):
         return s.Cycle(s.Literal("time", value, str(c[0]), span, bad), self._span(meta))
 
     def input_decl(self, meta, c):
-        return s.Decl(
-            "input", self._ident(c[0]), self._ident(c[1]), c[2], None, False, c[3] or "", self._span(meta)
-        )
+        name, type_name, description = self._ident(c[0]), self._ident(c[1]), c[3]
+        description = self._description(description)
+        return s.Decl("input", name, type_name, c[2], None, False, description, self._span(meta))
 
     def output_decl(self, meta, c):
-        return s.Decl(
-            "output", self._ident(c[0]), self._ident(c[1]), c[2], None, False, c[3] or "", self._span(meta)
-        )
+        name, type_name, description = self._ident(c[0]), self._ident(c[1]), c[3]
+        description = self._description(description)
+        return s.Decl("output", name, type_name, c[2], None, False, description, self._span(meta))
 
     def var_decl(self, meta, c):
-        return s.Decl(
-            "var", self._ident(c[0]), self._ident(c[1]), c[4], c[2], bool(c[3]), c[5] or "", self._span(meta)
-        )
+        name, type_name, description = self._ident(c[0]), self._ident(c[1]), c[5]
+        description = self._description(description)
+        span = self._span(meta)
+        return s.Decl("var", name, type_name, c[4], c[2], bool(c[3]), description, span)
 
     def const_decl(self, meta, c):
         return s.Decl("const", self._ident(c[0]), c[1], None, c[2], False, "", self._span(meta))
@@ -307,8 +363,8 @@ class _Build(Transformer):
         name, comment, cond, actions = c
         name = self._ident(name) if name is not None else None
         comment = self._string(comment) if comment is not None else ""
-        text = self.text[meta.start_pos : meta.end_pos]
-        return s.Rung(name, comment, cond, actions, text, self._span(meta))
+        span = self._span(meta)
+        return s.Rung(name, comment, cond, actions, self._source(span), span)
 
     def start(self, meta, c):
         header = c[0]
@@ -324,16 +380,17 @@ class _Build(Transformer):
 
 def parse(text, filename, reporter):
     """Parse text, reporting every syntax error; None only if nothing could be read."""
-    # the common case first: no syntax error, each statement built as soon as it is read
+    # the common case first: no syntax error, syntax nodes built as the parser reduces
     mark = len(reporter.items)
-    builder = _Build(text, reporter)
-    builder.broken = []
     try:
-        program = parse_building(fast_parser(), text, builder, MAX_NESTING)
-    except Fallback:
-        del reporter.items[mark:]  # the plain parse below reports it all, in its order
-    else:
-        return program if _nesting_ok(program, reporter) else None
+        program = fast_parser().parse(text, reporter, [])
+    except direct.SyntaxFault:
+        program = None
+    if program is not None and not _deeper_than(program, MAX_NESTING - _ABOVE_EXPRESSIONS):
+        return program
+    # a syntax error, or expressions that may be too deep for the plain parse's tree: that
+    # parse decides (it reports what it finds, in its order)
+    del reporter.items[mark:]
     recovery = Recovery(text, reporter)
     try:
         tree = lark_parser().parse(text, on_error=recovery)
@@ -342,9 +399,7 @@ def parse(text, filename, reporter):
         return None
     if not _depth_ok(tree, reporter):
         return None
-    builder = _Build(text, reporter)
-    builder.broken = recovery.broken
-    program = build(builder, tree)
+    program = build(_Build(text, reporter, recovery.broken), tree)
     if not _nesting_ok(program, reporter):
         return None
     return program
@@ -368,13 +423,41 @@ def _depth_ok(tree, reporter):
     return True
 
 
+# Where an expression's root sits at the deepest in lark's tree: start > rung > actions >
+# action > expression. Each of lark's trees in an expression is one syntax node or more on
+# the same path (a parenthesis is neither), so an expression whose syntax tree is at most
+# MAX_NESTING - _ABOVE_EXPRESSIONS deep never makes lark's tree deeper than MAX_NESTING.
+_ABOVE_EXPRESSIONS = 4
+
+
+def _roots(program):
+    roots = [r.condition for r in program.rungs]
+    roots += [a.expr for r in program.rungs for a in r.actions if a.expr is not None]
+    return roots
+
+
+def _deeper_than(program, limit):
+    """Whether an expression's syntax tree is deeper than limit (root 0)."""
+    # every syntax node has a token of its own (an operator, a name, a literal, a comma
+    # or parenthesis of a call), so no expression of a rung is deeper than its text is long
+    rungs = [r for r in program.rungs if len(r.text) > limit]
+    roots = [r.condition for r in rungs]
+    roots += [a.expr for r in rungs for a in r.actions if a.expr is not None]
+    for root in roots:
+        stack = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in _children(node))
+    return False
+
+
 def _nesting_ok(program, reporter):
     """Report expressions whose syntax tree is deeper than MAX_NESTING: `a + b + ...` is as
     deep as it is long, and the checker and emitter recurse on it."""
     ok = True
-    roots = [r.condition for r in program.rungs]
-    roots += [a.expr for r in program.rungs for a in r.actions if a.expr is not None]
-    for root in roots:
+    for root in _roots(program):
         stack = [(root, 0)]
         while stack:
             node, depth = stack.pop()

@@ -3,8 +3,8 @@ lark_cython's LALR loop and lexer, and a text with a syntax error is parsed agai
 lark, which recovers (lark_cython cannot). Either way every diagnostic (code, span, message,
 help, rendered text with its caret) and every bytecode is byte-identical to plain lark's
 (RUNG_LARK_CYTHON=0), on every example, every valid program fixture, every diagnostics
-fixture and test_compiler_speed's sources (benchmark programs, statements too deep for the
-building parse, randomly mutated programs). Plain lark alone still works: with
+fixture and test_compiler_speed's sources (benchmark programs, statements too deep for
+lark's tree, randomly mutated programs). Plain lark alone still works: with
 RUNG_LARK_CYTHON=0 and where lark_cython is not installed."""
 
 import glob
@@ -18,7 +18,7 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
 import rung
-from rung.compiler import fast_tree, parser
+from rung.compiler import direct, fast_tree, parser
 from rung.compiler import syntax as s
 from rung.compiler.api import compile_file
 from rung.compiler.diagnostics import CompileError, Reporter, render_all
@@ -105,38 +105,40 @@ def lark_cython(monkeypatch):
 SOURCES = _sources()
 
 
+def _tree_parser(lark_cython):
+    """lark_cython's parser making trees (as the compiler's plain lark parser does)."""
+    return fast_tree.speed_up(parser._build(lark_cython.plugins), lark_cython.Token)
+
+
 def test_lark_cython_parses_first_and_plain_lark_is_kept_to_recover(lark_cython):
     fast = parser.fast_parser()
     assert parser.parser_name() == "lark-cython " + lark_cython.__version__
-    assert fast is not parser.lark_parser()
-    assert type(fast.parser.parser).__module__ == "lark_cython.lark_cython"
+    assert type(fast.lark.parser.parser).__module__ == "lark_cython.lark_cython"
     assert type(parser.lark_parser().parser.parser).__module__ == "lark.parsers.lalr_parser"
-    name = fast.parse("program p\n").children[0].children[0]
-    assert type(name) is lark_cython.Token and not isinstance(name, Token)
-    # lark_cython's loop calls fast_tree's callbacks: only they refuse a too-deep statement
-    deep = "rung: " + "not " * 30 + "a -> q\n"
-    builder = parser._Build(deep, Reporter("p.rung"))
-    builder.broken = []
-    with pytest.raises(fast_tree.Fallback):
-        fast_tree.parse_building(fast, deep, builder, 20)
-    assert isinstance(fast_tree.parse_building(fast, deep, builder, 40).rungs[0], s.Rung)
+    # lark_cython's loop calls direct's callbacks: syntax nodes, lark_cython's tokens kept
+    program = fast.parse("var v : int at %MW1\nrung: not a -> q\n", Reporter("p.rung"))
+    assert isinstance(program, s.SourceProgram) and isinstance(program.rungs[0], s.Rung)
+    address = program.decls[0].address
+    assert type(address) is lark_cython.Token and not isinstance(address, Token)
+    with pytest.raises(direct.SyntaxFault):
+        fast.parse("rung: a && -> q\n", Reporter("p.rung"))
 
 
 def test_every_diagnostic_and_bytecode_is_the_same_with_either_parser(lark_cython, monkeypatch):
     calls = []
-    real = parser.parse_building
+    real = parser._Direct.parse
 
-    def recorded(lark, text, builder, max_depth):
-        kind = type(lark.parser.parser).__module__.split(".")[0]
+    def recorded(self, text, reporter=None, broken=()):
+        kind = type(self.lark.parser.parser).__module__.split(".")[0]
         try:
-            program = real(lark, text, builder, max_depth)
-        except fast_tree.Fallback:
+            program = real(self, text, reporter, broken)
+        except direct.SyntaxFault:
             calls.append((kind, "fallback"))
             raise
         calls.append((kind, "built"))
         return program
 
-    monkeypatch.setattr(parser, "parse_building", recorded)
+    monkeypatch.setattr(parser._Direct, "parse", recorded)
     fast = [_outcome(path, text) for _label, path, text in SOURCES]
     cython_calls, calls[:] = list(calls), []
     _use(monkeypatch, False)
@@ -155,7 +157,8 @@ def test_every_diagnostic_and_bytecode_is_the_same_with_either_parser(lark_cytho
 
 
 def test_parse_trees_and_positions_are_the_same_with_either_parser(lark_cython):
-    fast, plain = parser.fast_parser(), parser.lark_parser()
+    # the tokens and positions lark_cython's lexer and loop give are lark's
+    fast, plain = _tree_parser(lark_cython), parser.lark_parser()
     shapes = [(_tree(fast, text), _tree(plain, text)) for _label, _path, text in SOURCES]
     for (label, _path, _text), (a, b) in zip(SOURCES, shapes, strict=True):
         assert a == b, label
@@ -200,7 +203,7 @@ def run_py(code, env=None):
 
 PLAIN = (
     "import sys\n{pre}from rung.compiler import parser\nimport rung\n"
-    "print(parser.parser_name(), parser.fast_parser() is parser.lark_parser(), "
+    "print(parser.parser_name(), type(parser.fast_parser().lark.parser.parser).__module__, "
     "sys.modules.get('lark_cython') is not None)\n"
     f"print(rung.compile_file({MOTOR!r}).to_bytes().hex())\n"
     "try:\n    rung.compile_source('rung: a && -> q\\n', 'x.rung')\n"
@@ -228,14 +231,14 @@ def _reference():
 
 def test_rung_lark_cython_0_parses_with_plain_lark_and_never_imports_it():
     name, code, shown = _plain_run(env={parser.LARK_CYTHON_ENV: "0"})
-    assert name == "lark True False"
+    assert name == "lark lark.parsers.lalr_parser False"
     assert (code, shown) == _reference()
 
 
 def test_without_lark_cython_installed_plain_lark_does_it_all():
     # None in sys.modules: `import lark_cython` raises ImportError, as if it were absent
     name, code, shown = _plain_run("sys.modules['lark_cython'] = None\n")
-    assert name == "lark True False"
+    assert name == "lark lark.parsers.lalr_parser False"
     assert (code, shown) == _reference()
 
 

@@ -1,5 +1,7 @@
-"""The faster parse (compiler/fast_tree.py) changes nothing: the same parse trees with the
-same positions, the same diagnostics and byte-identical bytecode as lark's own path (stock
+"""The faster parse changes nothing: the tree path's cheaper tree building
+(compiler/fast_tree.py) gives lark's own trees with the same positions, and the compiler
+(syntax nodes built as the parser reduces, compiler/direct.py; the tree path after a syntax
+error) gives the same diagnostics and byte-identical bytecode as lark's own path (stock
 PropagatePositions, whole tree, then lark's Transformer), on examples, benchmark programs,
 every diagnostics case and randomly mutated programs (errors and recovery included)."""
 
@@ -12,9 +14,8 @@ import pytest
 from lark import Lark, Token, Tree
 
 import rung
-from rung.compiler import parse_errors, parser
+from rung.compiler import direct, parse_errors, parser
 from rung.compiler.diagnostics import CompileError, Reporter
-from rung.compiler.fast_tree import Fallback
 from rung.compiler.recovery import Recovery
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,7 +41,7 @@ def _sources():
             out.append(f.read())
     out += [programs.contacts(150)[0], programs.timers(20)[0], programs.arithmetic(30)[0]]
     out.append(programs.mixed(60)[0])
-    # literal diagnostics before a statement too deep for the building parse, and after it
+    # literal diagnostics before a statement too deep for lark's tree, and after it
     deep = "rung: " + "not " * 250 + "a -> q\n"
     head = "program p\ncycle 99999999999h\nvar a : bool\noutput q : bool at %QX0.0\n"
     out += [head + deep, head + "rung: a and t#99999999999h > t#1s -> q\n" + deep + deep]
@@ -105,10 +106,11 @@ def test_bytecode_and_diagnostics_equal_lark_own_path(stock, monkeypatch):
     monkeypatch.setattr(parser, "build", lambda builder, tree: builder.transform(tree))
     monkeypatch.setattr(parse_errors, "_STATES", None)  # state numbers are the parser's own
 
-    def plain(*args):
-        raise Fallback  # every text the plain way: whole tree, then lark's Transformer
+    class Plain:
+        def parse(self, *args):
+            raise direct.SyntaxFault  # every text the plain way: whole tree, lark's Transformer
 
-    monkeypatch.setattr(parser, "parse_building", plain)
+    monkeypatch.setattr(parser, "fast_parser", Plain)
     reference = [_outcome(text) for text in SOURCES]
     assert sum(kind == "ok" for kind, _ in fast) >= 10  # real programs, not only errors
     assert fast == reference
