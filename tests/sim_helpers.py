@@ -12,6 +12,8 @@ import time
 
 from conftest import ROOT, need_tool
 
+from rung.procnet import listening_port
+
 
 def clock_program(path, n_ints=61, cycle="20ms"):
     """A program whose block 0 (an RTO that always runs) is the emulator's own clock: its
@@ -26,29 +28,6 @@ def clock_program(path, n_ints=61, cycle="20ms"):
     ]
     path.write_text("\n".join(lines) + "\n")
     return str(path)
-
-
-def listening_port(pid):
-    """The TCP port process `pid` listens on, from /proc (Linux); None while none."""
-    try:
-        inodes = set()
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-        for table in ("tcp", "tcp6"):
-            with open(f"/proc/{pid}/net/{table}") as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if parts[3] == "0A" and parts[9] in inodes:  # 0A: LISTEN
-                        return int(parts[1].rsplit(":", 1)[1], 16)
-    except OSError:
-        return None
-    return None
 
 
 class Sim:

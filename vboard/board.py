@@ -20,6 +20,8 @@ import threading
 import time
 import tty
 
+from rung.procnet import listening_port
+
 from .console import RAW_BANNER, ConsoleFilter
 from .doubles import vbio_layout as L
 from .iofile import MODE_NAMES, IoFile, pin_slot
@@ -392,31 +394,8 @@ class VirtualBoard:
         return self.tcp_host, port
 
     def _listening_port(self, want):
-        # Listening TCP sockets of the interpreter, from /proc (Linux).
         pid = self.pid
-        if pid is None:
-            return None
-        try:
-            inodes = set()
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                try:
-                    t = os.readlink(f"/proc/{pid}/fd/{fd}")
-                except OSError:
-                    continue
-                if t.startswith("socket:["):
-                    inodes.add(t[8:-1])
-            for table in ("tcp", "tcp6"):
-                with open(f"/proc/{pid}/net/{table}") as f:
-                    next(f)
-                    for line in f:
-                        parts = line.split()
-                        if parts[3] == "0A" and parts[9] in inodes:
-                            port = int(parts[1].rsplit(":", 1)[1], 16)
-                            if want is None or port == want:
-                                return port
-        except OSError:
-            return None
-        return None
+        return None if pid is None else listening_port(pid, want)
 
     def status_line(self):
         """One line: power, pins by mode, Wi-Fi, watchdog, resets."""
