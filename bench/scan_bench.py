@@ -7,6 +7,7 @@ the bare loop (the input changes alone, subtracted from both), repeated; medians
 (CPython) or of ticks_us (MicroPython, where no CPU clock exists)."""
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -33,14 +34,6 @@ except ImportError:
         return int(process_time() * 1000000)
     def ticks_diff(a, b):
         return a - b
-
-
-def stimulus(i, inputs):
-    k = i % len(inputs)
-    if isinstance(inputs[k], bool):
-        inputs[k] = (i * 7919 >> 3) % 3 != 0
-    else:
-        inputs[k] = (i * 7919) % 2001 - 1000
 
 
 def median(xs):
@@ -75,7 +68,7 @@ def measure(rt, hand_state, hand_scan, scans, reps):
         t_loop.append(ticks_diff(t3, t2))
     loop = median(t_loop)
     return (median(t_rt) - loop) / scans, (median(t_hand) - loop) / scans
-"""
+""" + inspect.getsource(programs.stimulus)
 
 
 def script(code, hsrc, scans, reps):

@@ -39,81 +39,39 @@ class _Positions(PropagatePositions):
         # lark asks hasattr(meta, "line") and then hasattr(meta, "end_line"): both are
         # set together, with empty = False, so both mean "not empty before this call"
         fresh = res_meta.empty
-        first = _start(children, self.tokens)
-        if first is not None:
-            line, column, start_pos = first
+        for names, edge in ((_START, _edge(children, self.tokens, _START)),
+                            (_END, _edge(reversed(children), self.tokens, _END))):
+            if edge is None:
+                continue
+            for name, x in zip(names, edge, strict=False):
+                if fresh:
+                    setattr(res_meta, name, x)
+                setattr(res_meta, "container_" + name, x)
             if fresh:
-                res_meta.line = line
-                res_meta.column = column
-                res_meta.start_pos = start_pos
                 res_meta.empty = False
-            res_meta.container_line = line
-            res_meta.container_column = column
-            res_meta.container_start_pos = start_pos
-        last = _end(reversed(children), self.tokens)
-        if last is not None:
-            end_line, end_column, end_pos = last
-            if fresh:
-                res_meta.end_line = end_line
-                res_meta.end_column = end_column
-                res_meta.end_pos = end_pos
-                res_meta.empty = False
-            res_meta.container_end_line = end_line
-            res_meta.container_end_column = end_column
-            res_meta.container_end_pos = end_pos
         return res
 
 
-# lark's _pp_get_meta, then getattr(meta, "container_x", meta.x) for the three positions.
-# A token has no container attributes; a tree's non-empty meta was filled by _Positions,
-# which sets the containers with it (the getattr is kept for any other meta).
+_START = ("line", "column", "start_pos")
+_END = ("end_line", "end_column", "end_pos")
 
 
-def _start(children, tokens):
+def _edge(children, tokens, names):
+    """names of the first child that has positions: lark's _pp_get_meta, then
+    getattr(meta, "container_x", meta.x) for each (a token has no containers; a tree's
+    non-empty meta was filled by _Positions, which sets the containers with it)."""
     for c in children:
         if isinstance(c, Tree):
             m = c._meta  # None: lark's c.meta would make an empty one
             if m is None or m.empty:
                 continue
-            try:
-                return m.container_line, m.container_column, m.container_start_pos
-            except AttributeError:
-                pass
         elif isinstance(c, tokens):
-            return c.line, c.column, c.start_pos
+            return tuple(getattr(c, n) for n in names)
         elif hasattr(c, "__lark_meta__"):
             m = c.__lark_meta__()
         else:
             continue
-        return (
-            getattr(m, "container_line", m.line),
-            getattr(m, "container_column", m.column),
-            getattr(m, "container_start_pos", m.start_pos),
-        )
-    return None
-
-
-def _end(children, tokens):
-    for c in children:
-        if isinstance(c, Tree):
-            m = c._meta
-            if m is None or m.empty:
-                continue
-            try:
-                return m.container_end_line, m.container_end_column, m.container_end_pos
-            except AttributeError:
-                pass
-        elif isinstance(c, tokens):
-            return c.end_line, c.end_column, c.end_pos
-        elif hasattr(c, "__lark_meta__"):
-            m = c.__lark_meta__()
-        else:
-            continue
-        return (
-            getattr(m, "container_end_line", m.end_line),
-            getattr(m, "container_end_column", m.end_column),
-            getattr(m, "container_end_pos", m.end_pos),
-        )
+        return tuple(getattr(m, "container_" + n, getattr(m, n)) for n in names)
     return None
 
 

@@ -19,26 +19,18 @@ from pymodbus.client import ModbusTcpClient  # noqa: E402
 
 import rung  # noqa: E402
 from rung.boards import write_flash_tree  # noqa: E402
-from rung.boards.flash import settings_module  # noqa: E402
 from rung.runtime import modbus_map as mm  # noqa: E402
 from rung.runtime.container import SEC_VARS  # noqa: E402
 from rung.runtime.opcodes import T_INT  # noqa: E402
 from rung.vboard import lfsimage  # noqa: E402
 from rung.vboard.board import WDT_RESET, VirtualBoard  # noqa: E402
+from tests.vboard_helpers import plc_settings  # noqa: E402
 
 GOOD = (
     "program good\ncycle 10ms\ninput a : bool at %IX0.0\noutput x : bool at %QX0.0\n"
     "var n : int retain at %MW0\nrung: a -> x\n"
 )
 FOREIGN = "program wide\ninput a : bool at %IX5.0\noutput x : bool at %QX0.0\nrung: a -> x\n"
-
-
-def _settings(**extra):
-    s = settings_module().defaults()
-    s["run_switch"] = False
-    s["wifi"]["ssid"] = "plant"
-    s.update(extra)
-    return s
 
 
 def _status(b):
@@ -69,7 +61,7 @@ def _reboot(b):
 
 def test_missing_corrupt_and_foreign_programs_stop_with_a_fault_code_until_a_deploy(tmp_path):
     flash = tmp_path / "flash"
-    write_flash_tree(str(flash), "pico_w", None, _settings())
+    write_flash_tree(str(flash), "pico_w", None, plc_settings())
     good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
     with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
         _wait_state(b, 0, 10)  # no program: STOP, fault 10
@@ -99,7 +91,7 @@ def test_missing_corrupt_and_foreign_programs_stop_with_a_fault_code_until_a_dep
 def test_watchdog_keeps_the_repl_after_ctrl_c_and_resets_a_hung_board(tmp_path):
     flash = tmp_path / "flash"
     good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
-    write_flash_tree(str(flash), "pico_w", good, _settings(watchdog_ms=500))
+    write_flash_tree(str(flash), "pico_w", good, plc_settings(watchdog_ms=500))
     with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
         _wait_state(b, 1, 0)
         assert b.watchdog()[0] == 500
@@ -137,7 +129,7 @@ def test_a_program_slower_than_its_cycle_counts_overruns(tmp_path):
     src = f"program slow\ncycle 1ms\ninput a : bool at %IX0.0\n{mems}\n{rungs}\n"
     flash = tmp_path / "flash"
     code = rung.compile_source(src, "slow.rung", debug=False).to_bytes()
-    write_flash_tree(str(flash), "pico_w", code, _settings())
+    write_flash_tree(str(flash), "pico_w", code, plc_settings())
     with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
         first = _wait_state(b, 1, 0)
 
@@ -229,7 +221,7 @@ print(total, ' '.join(results))
 def test_retained_value_survives_ctrl_c_and_a_soft_reset(tmp_path):
     flash = tmp_path / "flash"
     good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
-    write_flash_tree(str(flash), "pico_w", good, _settings(retain_interval_s=3600))
+    write_flash_tree(str(flash), "pico_w", good, plc_settings(retain_interval_s=3600))
     with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
         _wait_state(b, 1, 0)
         host, port = b.tcp_address()
@@ -269,7 +261,7 @@ def _run_with_doubles(flash, code, port="rp2"):
 def test_firmware_boots_from_mpy_cross_compiled_modules(tmp_path):
     flash = tmp_path / "flash"
     good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
-    s = _settings()
+    s = plc_settings()
     s["rtu"]["enabled"] = False
     write_flash_tree(str(flash), "pico", good, s, mpy=True)
     assert not list((flash / "lib").rglob("*.py"))
@@ -354,7 +346,7 @@ print(svc.answers)
 def test_ctrl_c_while_wifi_is_still_connecting(tmp_path):
     flash = tmp_path / "flash"
     good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
-    write_flash_tree(str(flash), "pico_w", good, _settings())
+    write_flash_tree(str(flash), "pico_w", good, plc_settings())
     with VirtualBoard("pico_w", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=600000) as b:
         b.wait_output("Rung 0.1.0 on pico_w: RUN")
         assert b.wifi() == "connecting"

@@ -6,8 +6,6 @@ reset into main.py runs the PLC again, and a scan loop that hangs is still reset
 that cannot do its work leaves the REPL usable, with no reset loop."""
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -22,11 +20,11 @@ from pymodbus.client import ModbusTcpClient  # noqa: E402
 
 import rung  # noqa: E402
 from rung.boards import write_flash_tree  # noqa: E402
-from rung.boards.flash import firmware_dir, settings_module  # noqa: E402
+from rung.boards.flash import firmware_dir  # noqa: E402
 from rung.runtime import modbus_map as mm  # noqa: E402
 from rung.vboard.board import PWRON_RESET, SOFT_RESET, WDT_RESET, VirtualBoard  # noqa: E402
+from tests.vboard_helpers import mpremote, plc_settings, write_usb  # noqa: E402
 
-MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
 GOOD = "program good\ncycle 10ms\ninput a : bool at %IX0.0\noutput x : bool at %QX0.0\n" \
     "rung: a -> x\n"
 # A test hook put before the firmware's main.py: with a file "hang" on the flash at boot,
@@ -54,29 +52,6 @@ except OSError:
 """
 
 
-def _settings(**extra):
-    s = settings_module().defaults()
-    s["run_switch"] = False
-    s["wifi"]["ssid"] = "plant"
-    s.update(extra)
-    return s
-
-
-def _mpremote(link, *args):
-    r = subprocess.run([MPREMOTE, "connect", link, *args], capture_output=True, text=True,
-                       timeout=60)
-    assert r.returncode == 0, (args, r.stdout, r.stderr)
-    return r.stdout
-
-
-def _write_usb(b, data):
-    fd = os.open(b.usb_path, os.O_RDWR | os.O_NOCTTY)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
 def _in_run(b):
     def ok():
         try:
@@ -92,7 +67,7 @@ def _in_run(b):
 
 def _ctrl_c(b):
     mark = len(b.console_log)
-    _write_usb(b, b"\x03")
+    write_usb(b, b"\x03")
     try:
         b.wait_output(">>> ", start=b.wait_output("outputs safe", start=mark))
     except TimeoutError:
@@ -103,7 +78,7 @@ def _ctrl_c(b):
 def test_mpremote_soft_resets_keep_a_stopped_plc_alive_and_a_hung_loop_resets(tmp_path):
     flash = tmp_path / "flash"
     good = rung.compile_source(GOOD, "good.rung", debug=False).to_bytes()
-    write_flash_tree(str(flash), "esp32_devkitc", good, _settings(watchdog_ms=2000))
+    write_flash_tree(str(flash), "esp32_devkitc", good, plc_settings(watchdog_ms=2000))
     main = flash / "main.py"
     main.write_text(HANG_HOOK + main.read_text())
     with VirtualBoard("esp32_devkitc", str(flash), tcp="127.0.0.1:0", wifi_delay_ms=20) as b:
@@ -114,26 +89,26 @@ def test_mpremote_soft_resets_keep_a_stopped_plc_alive_and_a_hung_loop_resets(tm
         # (only boot.py runs), one of them longer than a period by itself
         n = len(b.boots)
         start = time.monotonic()
-        out = _mpremote(b.usb_path, "exec", "import time; time.sleep_ms(2500); print('long')")
+        out = mpremote(b.usb_path, "exec", "import time; time.sleep_ms(2500); print('long')")
         assert "long" in out
         sessions = 1
         while time.monotonic() - start < 8 or sessions < 4:
-            out = _mpremote(b.usb_path, "exec",
+            out = mpremote(b.usb_path, "exec",
                             "import machine, time; time.sleep_ms(300); print('cause', "
                             "machine.reset_cause())")
             assert "cause 5" in out  # ESP32: SOFT_RESET
             sessions += 1
         (tmp_path / "x.txt").write_text("kept\n")
-        _mpremote(b.usb_path, "cp", str(tmp_path / "x.txt"), ":x.txt")
-        assert "x.txt" in _mpremote(b.usb_path, "ls")
+        mpremote(b.usb_path, "cp", str(tmp_path / "x.txt"), ":x.txt")
+        assert "x.txt" in mpremote(b.usb_path, "ls")
         sessions += 2
         assert b.boots[n:] == [SOFT_RESET] * sessions, b.boots  # no hard reset at all
         assert b.watchdog()[0] == 2000  # still running: boot.py re-attached to it
         assert (flash / "x.txt").read_text() == "kept\n"
         # a soft reset from the friendly REPL runs boot.py and main.py: the PLC again
-        _write_usb(b, b"\x02")  # leave the raw REPL if mpremote left it there
+        write_usb(b, b"\x02")  # leave the raw REPL if mpremote left it there
         mark = len(b.console_log)
-        _write_usb(b, b"\x04")
+        write_usb(b, b"\x04")
         b.wait_output("Ctrl-C stops the PLC", start=mark, timeout=30)
         _in_run(b)
         assert b.boots[-1] == SOFT_RESET and WDT_RESET not in b.boots
@@ -142,7 +117,7 @@ def test_mpremote_soft_resets_keep_a_stopped_plc_alive_and_a_hung_loop_resets(tm
         _ctrl_c(b)
         mark = len(b.console_log)
         n = len(b.boots)
-        _write_usb(b, b"\x04")
+        write_usb(b, b"\x04")
         b.wait_output("test: the scan loop hangs", start=mark, timeout=30)
         (flash / "hang").unlink()  # the next boot runs normally
         b.wait_for(lambda: len(b.boots) >= n + 2, 20, "the watchdog reset")
@@ -157,28 +132,28 @@ def test_a_boot_py_that_cannot_work_leaves_the_repl_usable(tmp_path):
     (flash / "boot.py").write_bytes(open(os.path.join(firmware_dir(), "boot.py"), "rb").read())
     with VirtualBoard("pico", str(flash)) as b:
         b.wait_output("ImportError", timeout=30)
-        assert "42" in _mpremote(b.usb_path, "exec", "print(6*7)")
+        assert "42" in mpremote(b.usb_path, "exec", "print(6*7)")
         assert b.boots == [PWRON_RESET, SOFT_RESET] and b.watchdog() is None
     # the firmware with no program: a watchdog above the board's limit is clamped in
     # boot.py as in main.py; settings.json that is not JSON means the defaults (5000 ms);
     # a watchdog of 0 is none at all
     flash = tmp_path / "full"
-    write_flash_tree(str(flash), "pico", None, _settings())
+    write_flash_tree(str(flash), "pico", None, plc_settings())
     (flash / "settings.json").write_text('{"watchdog_ms": 60000, "run_switch": false}')
     with VirtualBoard("pico", str(flash)) as b:
         b.wait_output("Ctrl-C stops the PLC", timeout=30)  # STOP: no program
         assert b.watchdog()[0] == 8388
         _ctrl_c(b)
-        assert "ok" in _mpremote(b.usb_path, "exec", "print('ok')")
+        assert "ok" in mpremote(b.usb_path, "exec", "print('ok')")
         assert b.watchdog()[0] == 8388  # boot.py alone started it again
         (flash / "board.json").write_text("[1, 2]")  # boot.py does not need the board file
         (flash / "settings.json").write_text("{ not json")
-        assert "ok" in _mpremote(b.usb_path, "exec", "print('ok')")
+        assert "ok" in mpremote(b.usb_path, "exec", "print('ok')")
         assert b.watchdog()[0] == 5000
         (flash / "settings.json").write_text('{"watchdog_ms": 0}')
         n = len(b.boots)
         b.reset()  # the only way to stop a started watchdog
         b.wait_for(lambda: len(b.boots) > n, 30, "the reset")
-        assert "ok" in _mpremote(b.usb_path, "exec", "print('ok')")
+        assert "ok" in mpremote(b.usb_path, "exec", "print('ok')")
         assert b.watchdog() is None
         assert WDT_RESET not in b.boots[1:] or b.info["port"] == "rp2"

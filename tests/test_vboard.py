@@ -31,8 +31,7 @@ from rung.vboard.board import (  # noqa: E402
     WDT_RESET,
     VirtualBoard,
 )
-
-MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
+from tests.vboard_helpers import MPREMOTE, mpremote, write_usb  # noqa: E402
 
 MAIN_PY = """\
 import machine, os, time
@@ -75,14 +74,6 @@ except KeyboardInterrupt:
 """
 
 
-def mpremote(link, *args, timeout=60):
-    r = subprocess.run(
-        [MPREMOTE, "connect", link, *args], capture_output=True, text=True, timeout=timeout
-    )
-    assert r.returncode == 0, (args, r.stdout, r.stderr)
-    return r.stdout
-
-
 @pytest.fixture(scope="module")
 def flash(tmp_path_factory):
     d = tmp_path_factory.mktemp("flash")
@@ -112,14 +103,6 @@ def board(module_board, flash):
         boot_fresh(module_board, flash)
     module_board.fresh = False
     return module_board
-
-
-def write_usb(board, data):
-    fd = os.open(board.usb_path, os.O_RDWR | os.O_NOCTTY)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
 
 
 def boot_fresh(board, flash):

@@ -25,8 +25,8 @@ from pymodbus.client import ModbusSerialClient, ModbusTcpClient  # noqa: E402
 from rung.compiler.api import compile_file  # noqa: E402
 from rung.runtime import modbus_map as mm  # noqa: E402
 from rung.vboard.board import HARD_RESET, PWRON_RESET, SOFT_RESET, VirtualBoard  # noqa: E402
+from tests.vboard_helpers import MPREMOTE  # noqa: E402
 
-MPREMOTE = os.path.join(os.path.dirname(sys.executable), "mpremote")
 PROGRAM = """\
 program echo
 cycle 10ms
